@@ -1,0 +1,49 @@
+"""Client for the Detailer Upscaler API (see CONTRACT.md): `ApiClient`, `Artwork`, typed errors."""
+
+from __future__ import annotations
+
+from .client import (
+    DEFAULT_BASE_URL,
+    FINAL_STATUSES,
+    STATUSES,
+    ApiClient,
+    Artwork,
+    backoff_delay,
+    default_base_url,
+    parse_retry_after,
+    retry_delay,
+)
+from .errors import (
+    ApiError,
+    ApiUnreachable,
+    BadRequest,
+    KeyRefused,
+    MalformedResponse,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    UnexpectedStatus,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "FINAL_STATUSES",
+    "STATUSES",
+    "ApiClient",
+    "ApiError",
+    "ApiUnreachable",
+    "Artwork",
+    "BadRequest",
+    "KeyRefused",
+    "MalformedResponse",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "ServerError",
+    "UnexpectedStatus",
+    "backoff_delay",
+    "default_base_url",
+    "parse_retry_after",
+    "retry_delay",
+]

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class EnhancerConfig(AppConfig):
+    name = "enhancer"
+    verbose_name = "Detailer"
+    default_auto_field = "django.db.models.BigAutoField"

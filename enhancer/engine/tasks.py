@@ -1,0 +1,122 @@
+"""The engine's background work: processing artworks and delivering their webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import time
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
+
+from enhancer.engine.files import engine_dir, input_path
+from enhancer.engine.models import Artwork
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_MAX_ATTEMPTS = 6
+WEBHOOK_TIMEOUT = (5.0, 15.0)
+FAILURE_MESSAGE = "The image could not be processed."
+
+
+# A queue of its own: a long 8x job must never hold up submitting, polling or collecting.
+@task(queue_name="engine")
+def process_artwork(artwork_id: str) -> str:
+    from enhancer.engine.pipeline import EnhanceSettings, enhance_file
+
+    artwork = Artwork.objects.get(pk=artwork_id)
+    started = timezone.now()
+    if not artwork.advance(
+        Artwork.Status.PROCESSING, allowed_from=(Artwork.Status.STARTING,), started_at=started
+    ):
+        return artwork.status  # canceled, or another worker has it
+    params = artwork.parameters
+    options = EnhanceSettings(
+        scale=params["scaleFactor"],
+        details=params["details"],
+        modification=params["modification"],
+        seed=params.get("seed"),
+        output_format=params.get("outputFormat", "auto"),
+    )
+    clock = time.monotonic()
+    try:
+        destination = engine_dir("results") / str(artwork.id)
+        destination.mkdir(parents=True, exist_ok=True)
+        result = enhance_file(input_path(artwork.input_file), destination / "result", options)
+    except Exception:
+        # Whatever broke, the artwork must end in a final state; the log keeps the details.
+        logger.exception("Engine failed to process artwork %s", artwork.id)
+        artwork.advance(
+            Artwork.Status.FAILED,
+            allowed_from=(Artwork.Status.PROCESSING,),
+            message=FAILURE_MESSAGE,
+            duration=time.monotonic() - clock,
+            finished_at=timezone.now(),
+        )
+    else:
+        artwork.advance(
+            Artwork.Status.SUCCEEDED,
+            allowed_from=(Artwork.Status.PROCESSING,),
+            result_files=[result.path.name],
+            duration=time.monotonic() - clock,
+            finished_at=timezone.now(),
+        )
+    if params.get("webhook"):
+        deliver_webhook.enqueue(str(artwork.id), 1)
+    return artwork.status
+
+
+def sign(body: bytes, secret: str) -> str:
+    """A3: HMAC-SHA256 of the raw body under the webhook secret, as `sha256=<hex>`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_retry_delay(attempt: int) -> float:
+    # 10 s, 20 s, 40 s, ... with jitter so many failed deliveries do not retry in lockstep.
+    return min(600.0, 10.0 * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
+@task()
+def deliver_webhook(artwork_id: str, attempt: int) -> bool:
+    from enhancer.engine.contract import serialize_artwork
+
+    artwork = Artwork.objects.get(pk=artwork_id)
+    url = artwork.parameters.get("webhook")
+    if not url or artwork.webhook_delivered_at is not None:
+        return True
+    body = json.dumps(serialize_artwork(artwork)).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Signature": sign(body, settings.DETAILER_ENGINE_WEBHOOK_SECRET),
+        "User-Agent": "Detailer-Engine",
+    }
+    try:
+        response = requests.post(
+            url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT, allow_redirects=False
+        )
+        delivered = 200 <= response.status_code < 300
+        outcome = str(response.status_code)
+    except requests.RequestException as exc:
+        delivered, outcome = False, exc.__class__.__name__
+    Artwork.objects.filter(pk=artwork.pk).update(
+        webhook_attempts=attempt,
+        webhook_delivered_at=timezone.now() if delivered else None,
+    )
+    if delivered:
+        return True
+    if attempt >= WEBHOOK_MAX_ATTEMPTS:
+        logger.warning(
+            "Webhook for %s given up after %d attempts (%s)", artwork_id, attempt, outcome
+        )
+        return False
+    logger.info("Webhook for %s failed (%s); retrying", artwork_id, outcome)
+    deliver_webhook.using(
+        run_after=timezone.now() + timedelta(seconds=webhook_retry_delay(attempt))
+    ).enqueue(artwork_id, attempt + 1)
+    return False

@@ -1,0 +1,163 @@
+"""The engine's HTTP API: the Detailer Upscaler contract, served from this site."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from enhancer.engine import tasks
+from enhancer.engine.auth import authenticate
+from enhancer.engine.contract import (
+    ContractError,
+    error_response,
+    parse_create_request,
+    serialize_artwork,
+)
+from enhancer.engine.files import input_path, result_path
+from enhancer.engine.models import Artwork
+from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
+from enhancer.images import AREA_LIMIT, ImageProblem, inspect_image
+
+logger = logging.getLogger(__name__)
+
+LIST_LIMIT_MAX = 500
+IN_FLIGHT = (Artwork.Status.STARTING, Artwork.Status.PROCESSING)
+
+
+def contract_view(methods: tuple[str, ...]) -> Callable:
+    """Answer every failure with the contract's error body, never with an HTML page."""
+
+    def decorator(view: Callable) -> Callable:
+        @csrf_exempt  # a bearer-key API: no cookies, so no CSRF to defend against
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                response = error_response(405, f"Use {' or '.join(methods)}.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except ContractError as exc:
+                return exc.response()
+
+        return wrapper
+
+    return decorator
+
+
+def engine_base_url(request: HttpRequest) -> str:
+    # The address the caller reached us at, so result URLs work for that caller.
+    return request.build_absolute_uri("/engine/")
+
+
+@contract_view(("POST",))
+def create_artwork(request: HttpRequest) -> HttpResponse:
+    key = authenticate(request)
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ContractError(400, "The request body is not valid JSON.") from exc
+    params = parse_create_request(body)
+
+    in_flight = Artwork.objects.filter(key=key, status__in=IN_FLIGHT).count()
+    if in_flight >= key.in_flight_limit:
+        raise ContractError(
+            429,
+            f"This key already has {in_flight} jobs in progress; wait for one to finish.",
+            retry_after=5,
+        )
+
+    image = fetch_input(params.image_url)
+    artwork = Artwork(key=key, parameters=params.as_parameters())
+    artwork.public_base_url = engine_base_url(request)
+    name = f"{artwork.id}.{image_extension(image.format)}"
+    input_path(name).write_bytes(image.content)
+    artwork.input_file = name
+    with transaction.atomic():
+        artwork.save()
+        transaction.on_commit(lambda: tasks.process_artwork.enqueue(str(artwork.id)))
+    return JsonResponse(serialize_artwork(artwork), status=202)
+
+
+@dataclass(frozen=True)
+class FetchedImage:
+    content: bytes
+    format: str
+
+
+def fetch_input(url: str) -> FetchedImage:
+    """Download and check the input image, or answer 400 saying what is wrong with it."""
+    try:
+        fetched = fetch_image_url(
+            url,
+            max_bytes=settings.DETAILER_ENGINE_MAX_INPUT_BYTES,
+            timeout=20.0,
+            policy=FetchPolicy.only_hosts(settings.DETAILER_ENGINE_IMAGE_HOSTS),
+        )
+    except FetchProblem as exc:
+        raise ContractError(400, f"The image could not be fetched: {exc.message}") from exc
+    try:
+        info = inspect_image(fetched.content)
+    except ImageProblem as exc:
+        raise ContractError(400, exc.message) from exc
+    if info.area > AREA_LIMIT:
+        raise ContractError(
+            400,
+            f"The image is {info.width} x {info.height} = {info.area:,} pixels; "
+            f"the limit is {AREA_LIMIT:,} pixels (e.g. 1216 x 1216).",
+        )
+    return FetchedImage(fetched.content, info.format)
+
+
+def image_extension(image_format: str) -> str:
+    return {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[image_format]
+
+
+@contract_view(("GET",))
+def artwork_detail(request: HttpRequest, artwork_id: str) -> HttpResponse:
+    key = authenticate(request)
+    try:
+        artwork_uuid = uuid.UUID(artwork_id)
+    except ValueError as exc:
+        raise ContractError(404, "Artwork not found.") from exc
+    # Another key's artwork is as unknown as one that never existed.
+    artwork = Artwork.objects.filter(pk=artwork_uuid, key=key).first()
+    if artwork is None:
+        raise ContractError(404, "Artwork not found.")
+    return JsonResponse(serialize_artwork(artwork))
+
+
+@contract_view(("GET",))
+def artwork_list(request: HttpRequest) -> HttpResponse:
+    key = authenticate(request)
+    try:
+        offset = int(request.GET.get("offset", 0))
+        limit = int(request.GET.get("limit", 10))
+    except ValueError as exc:
+        raise ContractError(400, "offset and limit must be whole numbers.") from exc
+    if offset < 0:
+        raise ContractError(400, "offset must be 0 or more.")
+    if not 1 <= limit <= LIST_LIMIT_MAX:
+        raise ContractError(400, f"limit must be from 1 to {LIST_LIMIT_MAX}.")
+    artworks = Artwork.objects.filter(key=key).order_by("-created_at")[offset : offset + limit]
+    return JsonResponse([serialize_artwork(a) for a in artworks], safe=False)
+
+
+def result_file(request: HttpRequest, artwork_id: str, name: str) -> HttpResponse:
+    """A result file. Its URL holds the artwork's random UUID, as the cloud's result URLs do."""
+    artwork = Artwork.objects.filter(pk=artwork_id, status=Artwork.Status.SUCCEEDED).first()
+    path = result_path(artwork_id, name)
+    if artwork is None or path is None or name not in artwork.result_files or not path.exists():
+        raise Http404("No such result")
+    response = FileResponse(path.open("rb"), as_attachment=False, filename=name)
+    response["Cache-Control"] = "private, max-age=86400, immutable"
+    return response

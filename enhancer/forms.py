@@ -1,0 +1,118 @@
+"""Forms for accounts and teams."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from enhancer.models.jobs import Settings
+
+
+class SignUpForm(UserCreationForm):
+    email = forms.EmailField(
+        label="Email",
+        help_text="Used only to reset your password and for team invitations.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this email already exists. Log in instead."
+            )
+        return email
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(
+        label="Team name",
+        max_length=80,
+        help_text="For example the name of your studio, shop or department.",
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the team a name.")
+        return name
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several files at once (a batch); each is checked by content later, not here."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleImageField, self).clean(item, initial) for item in files]
+
+
+class EnhanceForm(forms.Form):
+    images = MultipleImageField(
+        label="Image file",
+        required=False,
+        help_text="JPEG, PNG or WebP. Choose several files at once to run them as a batch.",
+    )
+    image_url = forms.URLField(
+        label="Image URL",
+        required=False,
+        assume_scheme="https",
+        help_text="Or the address of an image on the web.",
+    )
+    scale = forms.TypedChoiceField(
+        label="Enlarge", choices=Settings.SCALE_CHOICES, coerce=int, initial=2
+    )
+    details = forms.TypedChoiceField(
+        label="Detail", choices=Settings.DETAIL_CHOICES, coerce=int, initial=2
+    )
+    modification = forms.TypedChoiceField(
+        label="Change", choices=Settings.CHANGE_CHOICES, coerce=int, initial=2
+    )
+    output_format = forms.ChoiceField(
+        label="Format", choices=Settings.FORMAT_CHOICES, initial="webp"
+    )
+    title = forms.CharField(label="Title", max_length=120, required=False)
+    seed = forms.IntegerField(
+        label="Seed",
+        required=False,
+        min_value=1,
+        max_value=2_147_483_647,
+        help_text="The same seed and settings give the same result. Leave empty for random.",
+    )
+    auto_fit = forms.BooleanField(
+        label="Shrink images that are too large to fit the limit",
+        required=False,
+        initial=True,
+    )
+
+    REMEMBERED = ("scale", "details", "modification", "output_format")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        has_files = bool(cleaned.get("images"))
+        has_url = bool(cleaned.get("image_url"))
+        if not has_files and not has_url and not self.errors:
+            raise forms.ValidationError("Choose an image file or paste an image URL.")
+        if has_files and has_url:
+            raise forms.ValidationError("Use either image files or an image URL, not both at once.")
+        return cleaned
+
+    def remembered_choices(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.REMEMBERED}

@@ -1,0 +1,235 @@
+"""Enhancement jobs and batches.
+
+Status only moves forward:
+
+    queued -> submitting -> starting -> processing -> succeeded | failed | canceled
+
+`queued`: stored, waiting for a worker. `submitting`: a worker is sending it to the API (and
+stays there while a rate limit or an outage is retried). `starting`/`processing`: the API has it.
+Every transition is one conditional UPDATE on the allowed predecessors (`Job.advance`), so a late
+or duplicated webhook, or two workers at once, can never move a job backwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from enhancer.models.teams import Team
+
+
+class Settings:
+    """Plain words for the API's numbers, as people see them."""
+
+    SCALE_CHOICES = [
+        (1, "1x (same size, details only)"),
+        (2, "2x"),
+        (4, "4x"),
+        (8, "8x"),
+    ]
+    DETAIL_CHOICES = [(1, "Low"), (2, "Medium"), (3, "High")]
+    CHANGE_CHOICES = [(1, "Subtle"), (2, "Balanced"), (3, "Strong")]
+    FORMAT_CHOICES = [("webp", "WebP"), ("png", "PNG")]
+
+
+class Batch(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="batches")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "batches"
+
+    def __str__(self) -> str:
+        return f"Batch of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class JobQuerySet(models.QuerySet["Job"]):
+    def pending(self) -> JobQuerySet:
+        return self.filter(status__in=Job.PENDING_STATUSES)
+
+    def for_team(self, team: Team) -> JobQuerySet:
+        return self.filter(team=team)
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SUBMITTING = "submitting", "Sending"
+        STARTING = "starting", "Starting"
+        PROCESSING = "processing", "Working"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    PENDING_STATUSES = (
+        Status.QUEUED,
+        Status.SUBMITTING,
+        Status.STARTING,
+        Status.PROCESSING,
+    )
+    FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="jobs")
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    title = models.CharField(max_length=120, blank=True)
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+
+    # What was asked for, in the API's terms.
+    scale = models.PositiveSmallIntegerField(choices=Settings.SCALE_CHOICES, default=2)
+    details = models.PositiveSmallIntegerField(choices=Settings.DETAIL_CHOICES, default=2)
+    modification = models.PositiveSmallIntegerField(choices=Settings.CHANGE_CHOICES, default=2)
+    output_format = models.CharField(max_length=4, choices=Settings.FORMAT_CHOICES, default="webp")
+    seed = models.PositiveIntegerField(null=True, blank=True)
+    provider = models.CharField(max_length=10, choices=Team.Provider.choices)
+
+    # Our copies of the files: the cloud deletes its own after 8 days.
+    original = models.FileField(upload_to="originals/", max_length=255)
+    original_width = models.PositiveIntegerField()
+    original_height = models.PositiveIntegerField()
+    fit_message = models.CharField(max_length=255, blank=True)
+    result = models.FileField(upload_to="results/", max_length=255, blank=True)
+    result_width = models.PositiveIntegerField(null=True, blank=True)
+    result_height = models.PositiveIntegerField(null=True, blank=True)
+    result_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    thumbnail = models.FileField(upload_to="thumbnails/", max_length=255, blank=True)
+
+    # Talking to the API.
+    upstream_id = models.CharField(max_length=64, blank=True, db_index=True)
+    webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Submission attempts.")
+    polls = models.PositiveIntegerField(default=0)
+    retry_note = models.CharField(
+        max_length=255, blank=True, help_text="Why the job is waiting to retry, in plain words."
+    )
+    error_message = models.TextField(blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds of processing.")
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["team", "-created_at"]),
+            models.Index(fields=["team", "status"]),
+            models.Index(fields=["team", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.original_name
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    @property
+    def target_width(self) -> int:
+        return self.original_width * self.scale
+
+    @property
+    def target_height(self) -> int:
+        return self.original_height * self.scale
+
+    @property
+    def settings_in_words(self) -> str:
+        enlarge = "Same size" if self.scale == 1 else f"Enlarge {self.scale}x"
+        return (
+            f"{enlarge} · Detail: {self.get_details_display()} · "
+            f"Change: {self.get_modification_display()}"
+        )
+
+    @property
+    def elapsed_seconds(self) -> float:
+        end = self.finished_at or timezone.now()
+        return max(0.0, (end - self.created_at).total_seconds())
+
+    def result_download_name(self) -> str:
+        stem = PurePath(self.original_name).stem or "image"
+        suffix = PurePath(self.result.name).suffix if self.result else f".{self.output_format}"
+        return f"{stem}-{self.scale}x{suffix}"
+
+    def advance(self, to: str, *, allowed_from: tuple[str, ...], **fields) -> bool:
+        """Move to `to` only from one of `allowed_from`, as one conditional UPDATE.
+
+        Returns whether this call made the change. `updated_at` moves with it, which is how
+        the dashboard's poll finds the cards that changed.
+        """
+        fields["updated_at"] = timezone.now()
+        if to in self.FINAL_STATUSES:
+            fields.setdefault("finished_at", timezone.now())
+        changed = Job.objects.filter(pk=self.pk, status__in=allowed_from).update(
+            status=to, **fields
+        )
+        if changed:
+            self.status = to
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(changed)
+
+    def touch(self, **fields) -> None:
+        """Update bookkeeping fields (no status change) and mark the card as changed."""
+        fields["updated_at"] = timezone.now()
+        Job.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+
+class WebhookEvent(models.Model):
+    """One row per (job, reported status): a duplicate delivery is recognised and ignored."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="webhook_events")
+    status = models.CharField(max_length=12)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "status"], name="one_event_per_job_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.status}"
+
+
+class Preferences(models.Model):
+    """What a person chose last time on the New enhancement form."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="detailer_preferences"
+    )
+    enhance_defaults = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"

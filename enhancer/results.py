@@ -1,0 +1,79 @@
+"""Copying a finished job's result into our own storage, with a thumbnail."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
+from enhancer.models import Job
+
+THUMBNAIL_SIZE = (480, 480)
+# An 8x result of the largest input is 9728 x 9728 = 94.6 MP; leave room above it.
+RESULT_MAX_PIXELS = 16384 * 16384
+RESULT_FORMATS = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}
+
+
+class ResultProblem(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class StoredResult:
+    result_name: str
+    thumbnail_name: str
+    width: int
+    height: int
+    size: int
+
+    def discard(self) -> None:
+        for name in (self.result_name, self.thumbnail_name):
+            if name:
+                default_storage.delete(name)
+
+
+def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResult:
+    policy = FetchPolicy.only_hosts([trusted_host]) if trusted_host else FetchPolicy.for_user_urls()
+    try:
+        fetched = fetch_image_url(
+            url, max_bytes=settings.DETAILER_MAX_RESULT_BYTES, timeout=300.0, policy=policy
+        )
+    except FetchProblem as exc:
+        raise ResultProblem(
+            f"The finished image could not be downloaded ({exc.message}). Press Run again to retry."
+        ) from exc
+
+    try:
+        with Image.open(io.BytesIO(fetched.content)) as image:
+            width, height = image.size
+            if width * height > RESULT_MAX_PIXELS or image.format not in RESULT_FORMATS:
+                raise ResultProblem("The API sent a result that is not a usable image.")
+            extension = RESULT_FORMATS[image.format]
+            thumbnail = make_thumbnail(image)
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise ResultProblem("The API sent a result that is not a readable image.") from exc
+
+    result_name = default_storage.save(
+        f"results/{job.id}-{job.scale}x.{extension}", ContentFile(fetched.content)
+    )
+    thumbnail_name = default_storage.save(f"thumbnails/{job.id}.webp", ContentFile(thumbnail))
+    return StoredResult(result_name, thumbnail_name, width, height, len(fetched.content))
+
+
+def make_thumbnail(image: Image.Image) -> bytes:
+    # draft() lets JPEG decode at reduced size; reduce() keeps the big-image case cheap.
+    image.draft("RGB", THUMBNAIL_SIZE)
+    factor = max(1, min(image.width // THUMBNAIL_SIZE[0], image.height // THUMBNAIL_SIZE[1]))
+    small = image.reduce(factor) if factor > 1 else image.copy()
+    small = small.convert("RGBA" if "A" in small.getbands() else "RGB")
+    small.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, "WEBP", quality=82, method=4)
+    return buffer.getvalue()

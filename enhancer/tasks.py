@@ -1,0 +1,259 @@
+"""The product's background work: submit a job, follow it, collect its result.
+
+Nothing here runs inside a web request. Every task re-reads the job and moves it forward only
+through `Job.advance`, so running a task twice, late or out of order is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
+
+from enhancer.api import ApiClient, Artwork, retry_delay
+from enhancer.api.errors import (
+    ApiError,
+    KeyRefused,
+    NotFound,
+    RateLimited,
+)
+from enhancer.links import new_webhook_url, source_url
+from enhancer.models import Job, Team
+from enhancer.providers import client_for, webhooks_reach_us
+from enhancer.results import ResultProblem, store_result
+
+logger = logging.getLogger(__name__)
+
+SUBMIT_MAX_ATTEMPTS = 6
+POLL_FIRST_DELAY = 2.0
+POLL_MAX_DELAY = 60.0
+PENDING = Job.PENDING_STATUSES
+
+
+def later(seconds: float):
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def fail(job: Job, message: str) -> bool:
+    return job.advance(
+        Job.Status.FAILED, allowed_from=PENDING, error_message=message, retry_note=""
+    )
+
+
+def mark_key_invalid(team: Team) -> None:
+    if team.uses_cloud:
+        Team.objects.filter(pk=team.pk).update(api_key_invalid_at=timezone.now())
+
+
+def load(job_id: str) -> Job | None:
+    # A job deleted while its tasks were queued simply has nothing left to do.
+    return Job.objects.select_related("team").filter(pk=job_id).first()
+
+
+# --- Submitting -------------------------------------------------------------------------------
+
+
+@task()
+def submit_job(job_id: str) -> str:
+    job = load(job_id)
+    if job is None:
+        return "deleted"
+    if not job.advance(
+        Job.Status.SUBMITTING, allowed_from=(Job.Status.QUEUED, Job.Status.SUBMITTING)
+    ):
+        return job.status
+    team = job.team
+    if team.uses_cloud and not team.api_key:
+        fail(
+            job,
+            "This team has no API key for the Tengr.ai cloud. Ask a team admin to add "
+            "one in Team settings.",
+        )
+        return job.status
+    attempt = job.attempts + 1
+    webhook, token_hash = new_webhook_url(job) if webhooks_reach_us(team) else (None, "")
+    # The token's hash is stored before the API hears of the job: a fast engine may call back
+    # before `create` has even returned.
+    job.touch(attempts=attempt, webhook_token_hash=token_hash)
+    client = client_for(team, job.provider)
+    try:
+        artwork = find_earlier_submission(client, job) or client.create(
+            source_url(job.original.name),
+            scale_factor=job.scale,
+            details=job.details,
+            modification=job.modification,
+            seed=job.seed,
+            webhook=webhook,
+            output_format=job.output_format,
+        )
+    except ApiError as exc:
+        handle_submit_error(job, exc, attempt)
+        return job.status
+    if job.advance(
+        Job.Status.STARTING,
+        allowed_from=(Job.Status.SUBMITTING,),
+        upstream_id=artwork.id,
+        submitted_at=timezone.now(),
+        retry_note="",
+    ):
+        apply_artwork(job, artwork, client)
+        if not job.is_final:
+            poll_job.using(run_after=later(POLL_FIRST_DELAY)).enqueue(str(job.id), 1)
+    return job.status
+
+
+def find_earlier_submission(client: ApiClient, job: Job) -> Artwork | None:
+    """After an attempt whose outcome is unknown (a timeout on create), look for the artwork
+    it may have started, so a retry never starts (and bills) the same job twice."""
+    if job.attempts <= 1 or not job.retry_note:
+        return None
+    try:
+        recent = client.list(offset=0, limit=20)
+    except ApiError:
+        return None
+    marker = str(job.id)
+    return next((a for a in recent if marker in str(a.parameters.get("imageUrl", ""))), None)
+
+
+def handle_submit_error(job: Job, exc: ApiError, attempt: int) -> None:
+    if isinstance(exc, KeyRefused):
+        mark_key_invalid(job.team)
+        fail(job, exc.user_message)
+    elif exc.retryable and attempt < SUBMIT_MAX_ATTEMPTS:
+        # A5: Retry-After when the API gives one, otherwise backoff with jitter.
+        delay = max(1.0, retry_delay(exc, attempt))
+        job.touch(retry_note=retry_note(exc, delay))
+        submit_job.using(run_after=later(delay)).enqueue(str(job.id))
+    elif exc.retryable:
+        fail(job, f"{exc.user_message} We tried {attempt} times; press Run again to retry.")
+    else:  # a bad image or settings, or a key without permission: retrying cannot help
+        fail(job, exc.user_message)
+    logger.info("Submitting job %s failed (attempt %d): %s", job.id, attempt, exc)
+
+
+def retry_note(exc: ApiError, delay: float) -> str:
+    wait = f"{round(delay)} s"
+    if isinstance(exc, RateLimited):
+        return f"The API asked us to slow down; retrying automatically in {wait}."
+    return f"The API did not answer properly; retrying automatically in {wait}."
+
+
+# --- Following --------------------------------------------------------------------------------
+
+
+def max_age() -> timedelta:
+    return timedelta(minutes=settings.DETAILER_JOB_MAX_AGE_MINUTES)
+
+
+@task()
+def poll_job(job_id: str, attempt: int) -> str:
+    """Follow a job until a final state: covers every job whose webhook never comes."""
+    job = load(job_id)
+    if job is None or job.is_final or not job.upstream_id:
+        return job.status if job else "deleted"
+    if timezone.now() - (job.submitted_at or job.created_at) > max_age():
+        minutes = settings.DETAILER_JOB_MAX_AGE_MINUTES
+        fail(
+            job,
+            f"No result arrived within {minutes} minutes, so we stopped waiting. "
+            "Press Run again to try once more.",
+        )
+        return job.status
+    delay = refresh(job)
+    if not job.is_final:
+        if delay is None:
+            delay = min(POLL_MAX_DELAY, POLL_FIRST_DELAY * 1.5**attempt)
+        poll_job.using(run_after=later(delay)).enqueue(job_id, attempt + 1)
+    return job.status
+
+
+@task()
+def check_job(job_id: str) -> str:
+    """Read the job's state once, e.g. when a webhook says it changed (the webhook is a hint)."""
+    job = load(job_id)
+    if job is None or job.is_final or not job.upstream_id:
+        return job.status if job else "deleted"
+    refresh(job)
+    return job.status
+
+
+def refresh(job: Job) -> float | None:
+    """Read the artwork and apply it. Returns a delay the API asked for, if any."""
+    client = client_for(job.team, job.provider)
+    Job.objects.filter(pk=job.pk).update(polls=job.polls + 1)
+    try:
+        artwork = client.get(job.upstream_id)
+    except RateLimited as exc:
+        return max(1.0, retry_delay(exc, 1))
+    except KeyRefused as exc:
+        mark_key_invalid(job.team)
+        fail(job, exc.user_message)
+    except NotFound as exc:
+        fail(job, exc.user_message)
+    except ApiError as exc:
+        if not exc.retryable:
+            fail(job, exc.user_message)
+        logger.info("Polling job %s: %s", job.id, exc)
+    else:
+        apply_artwork(job, artwork, client)
+    return None
+
+
+def apply_artwork(job: Job, artwork: Artwork, client: ApiClient) -> None:
+    status = artwork.status
+    if status == "processing":
+        job.advance(
+            Job.Status.PROCESSING,
+            allowed_from=(Job.Status.SUBMITTING, Job.Status.STARTING),
+        )
+    elif status == "succeeded":
+        collect(job, artwork)
+    elif status == "failed":
+        said = artwork.failure_text
+        detail = f" It said: {said}" if said else ""
+        fail(
+            job,
+            f"The enhancement failed at the API.{detail} Try again, perhaps with other settings.",
+        )
+    elif status == "canceled":
+        job.advance(
+            Job.Status.CANCELED,
+            allowed_from=PENDING,
+            error_message="The API canceled this job.",
+        )
+
+
+def collect(job: Job, artwork: Artwork) -> None:
+    """Copy the result into our storage (the cloud deletes it after 8 days), then finish."""
+    if not artwork.results:
+        fail(job, "The API reported success but sent no result. Press Run again to retry.")
+        return
+    try:
+        stored = store_result(job, artwork.results[0], trusted_host=engine_host(job))
+    except ResultProblem as exc:
+        logger.warning("Collecting job %s failed: %s", job.id, exc)
+        fail(job, exc.message)
+        return
+    if not job.advance(
+        Job.Status.SUCCEEDED,
+        allowed_from=PENDING,
+        result=stored.result_name,
+        result_width=stored.width,
+        result_height=stored.height,
+        result_bytes=stored.size,
+        thumbnail=stored.thumbnail_name,
+        duration=artwork.duration,
+        retry_note="",
+    ):
+        stored.discard()  # another worker finished it first, or it was canceled
+
+
+def engine_host(job: Job) -> str | None:
+    """The built-in engine serves results from this site: allow exactly its address."""
+    if job.provider == Team.Provider.BUILTIN:
+        return urlsplit(settings.DETAILER_ENGINE_URL).netloc
+    return None

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from enhancer.views import accounts, batches, health, jobs, pages, teams, webhooks
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("dashboard/", pages.dashboard, name="dashboard"),
+    path("jobs/updates/", pages.job_updates, name="job_updates"),
+    # Jobs
+    path("enhance/", jobs.enhance_new, name="enhance_new"),
+    path("jobs/<uuid:job_id>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<uuid:job_id>/result/", jobs.job_result, name="job_result"),
+    path("jobs/<uuid:job_id>/original/", jobs.job_original, name="job_original"),
+    path("jobs/<uuid:job_id>/thumbnail/", jobs.job_thumbnail, name="job_thumbnail"),
+    path("jobs/<uuid:job_id>/cancel/", jobs.job_cancel, name="job_cancel"),
+    path("jobs/<uuid:job_id>/delete/", jobs.job_delete, name="job_delete"),
+    path("batches/<uuid:batch_id>/", batches.batch_detail, name="batch_detail"),
+    path("batches/<uuid:batch_id>/download/", batches.batch_download, name="batch_download"),
+    # Called by the API, not by people
+    path("source/<path:token>", jobs.job_source, name="job_source"),
+    path("hooks/jobs/<uuid:job_id>/<str:token>/", webhooks.job_webhook, name="job_webhook"),
+    path("healthz", health.healthz, name="healthz"),
+    # Accounts
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    # Teams
+    path("teams/", teams.team_list, name="team_list"),
+    path("teams/new/", teams.team_new, name="team_new"),
+    path("teams/<int:team_id>/switch/", teams.team_switch, name="team_switch"),
+    path("team/members/", teams.team_members, name="team_members"),
+]

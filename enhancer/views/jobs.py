@@ -1,0 +1,212 @@
+"""Submitting images, following jobs live, and everything done with one job or batch."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from enhancer.fetch import FetchProblem
+from enhancer.forms import EnhanceForm
+from enhancer.links import storage_name_from_source_token
+from enhancer.models import Job
+from enhancer.submissions import (
+    Source,
+    create_jobs,
+    prepare_all,
+    remember_choices,
+    remembered_choices,
+    source_from_url,
+)
+from enhancer.teams import get_team_object, require_membership
+
+
+def load_job(request: HttpRequest, job_id: uuid.UUID) -> Job:
+    return get_team_object(request, Job.objects.select_related("created_by", "batch"), pk=job_id)
+
+
+def initial_choices(request: HttpRequest) -> dict:
+    """Last time's choices, or a job's settings for Run again (only a job of the team)."""
+    initial = {"auto_fit": True, **remembered_choices(request.user)}
+    source_id = request.GET.get("from")
+    if source_id:
+        try:
+            job_id = uuid.UUID(source_id)
+        except ValueError as exc:
+            raise Http404("No such job") from exc
+        job = load_job(request, job_id)
+        initial.update(
+            scale=job.scale,
+            details=job.details,
+            modification=job.modification,
+            output_format=job.output_format,
+            seed=job.seed,
+            title=job.title,
+        )
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enhance_new(request: HttpRequest) -> HttpResponse:
+    membership = require_membership(request)
+    form = EnhanceForm(
+        request.POST or None, request.FILES or None, initial=initial_choices(request)
+    )
+    context: dict = {"max_upload_mb": settings.DETAILER_MAX_UPLOAD_BYTES // (1024 * 1024)}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        sources: list[Source] = []
+        if data["image_url"]:
+            try:
+                sources.append(source_from_url(data["image_url"]))
+            except FetchProblem as exc:
+                form.add_error("image_url", exc.message)
+        else:
+            sources = [Source(upload.name, upload.read()) for upload in data["images"]]
+        prepared, rejected = prepare_all(sources, auto_fit=data["auto_fit"])
+        if not form.errors and not prepared:
+            field = "image_url" if data["image_url"] else "images"
+            for item in rejected:
+                form.add_error(
+                    field, f"{item.name}: {item.message}" if len(sources) > 1 else item.message
+                )
+        if not form.errors:
+            options = {**form.remembered_choices(), "seed": data["seed"]}
+            jobs, batch = create_jobs(membership, prepared, options=options, title=data["title"])
+            remember_choices(request.user, form.remembered_choices())
+            notes = [f"{job.original_name}: {job.fit_message}" for job in jobs if job.fit_message]
+            problems = [f"{item.name}: {item.message}" for item in rejected]
+            if request.htmx:
+                # The cards appear under the form and follow their jobs live; the form is
+                # fresh for the next image, with the same choices.
+                context.update(
+                    form=EnhanceForm(initial=initial_choices(request)),
+                    new_jobs=jobs,
+                    batch=batch,
+                    notes=notes,
+                    problems=problems,
+                    poll=True,
+                    since=timezone.now().isoformat(),
+                )
+                return render(request, "jobs/new.html#submitted", context)
+            for note in notes:
+                messages.info(request, note)
+            for problem in problems:
+                messages.error(request, f"Not sent: {problem}")
+            if batch:
+                return redirect("batch_detail", batch.id)
+            return redirect("job_detail", jobs[0].id)
+    context["form"] = form
+    # htmx swaps only 2xx answers by default, so the form with its errors comes back as 200.
+    return render(
+        request, "jobs/new.html#enhance_form" if request.htmx else "jobs/new.html", context
+    )
+
+
+# --- One job ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    job = load_job(request, job_id)
+    if request.htmx and request.GET.get("part") == "status":
+        if job.is_final:
+            # The finished page differs in more than the status (comparison, download):
+            # show all of it, and the polling ends with the old page.
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        return render(request, "jobs/detail.html#status", {"job": job})
+    return render(request, "jobs/detail.html", {"job": job})
+
+
+def file_response(file_field, *, download_name: str | None, attachment: bool) -> FileResponse:
+    if not file_field or not default_storage.exists(file_field.name):
+        raise Http404("The file is gone")
+    response = FileResponse(
+        file_field.open("rb"), as_attachment=attachment, filename=download_name or ""
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def job_result(request: HttpRequest, job_id: uuid.UUID) -> FileResponse:
+    job = load_job(request, job_id)
+    attachment = "inline" not in request.GET
+    return file_response(
+        job.result, download_name=job.result_download_name(), attachment=attachment
+    )
+
+
+@login_required
+@require_GET
+def job_original(request: HttpRequest, job_id: uuid.UUID) -> FileResponse:
+    job = load_job(request, job_id)
+    attachment = "inline" not in request.GET
+    return file_response(job.original, download_name=job.original_name, attachment=attachment)
+
+
+@login_required
+@require_GET
+def job_thumbnail(request: HttpRequest, job_id: uuid.UUID) -> FileResponse:
+    job = load_job(request, job_id)
+    return file_response(job.thumbnail or job.original, download_name=None, attachment=False)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    job = load_job(request, job_id)
+    # A4: there is no cancel endpoint; we stop following the job and mark it canceled.
+    if job.advance(
+        Job.Status.CANCELED,
+        allowed_from=Job.PENDING_STATUSES,
+        error_message=f"Canceled by {request.user.get_username()}.",
+        retry_note="",
+    ):
+        messages.info(request, f"“{job.display_title}” was canceled.")
+    else:
+        messages.warning(request, f"“{job.display_title}” had already finished.")
+    return redirect("job_detail", job.id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_delete(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    job = load_job(request, job_id)
+    if request.method == "POST":
+        title = job.display_title
+        delete_job(job)
+        messages.success(request, f"“{title}” and its files were deleted.")
+        return redirect("dashboard")
+    return render(request, "jobs/delete.html", {"job": job})
+
+
+def delete_job(job: Job) -> None:
+    # Mark it final first, so no task in flight stores files for a job that is going away.
+    job.advance(Job.Status.CANCELED, allowed_from=Job.PENDING_STATUSES)
+    for field in (job.original, job.result, job.thumbnail):
+        if field:
+            field.delete(save=False)
+    job.delete()
+
+
+# --- For the API ------------------------------------------------------------------------------
+
+
+@require_GET
+def job_source(request: HttpRequest, token: str) -> FileResponse:
+    """The original image, for the API to fetch: unguessable, expiring, no login."""
+    name = storage_name_from_source_token(token)
+    if name is None or not default_storage.exists(name):
+        raise Http404("No such image")
+    return FileResponse(default_storage.open(name, "rb"))

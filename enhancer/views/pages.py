@@ -1,0 +1,119 @@
+"""The home page, the dashboard, and the one partial the dashboard polls."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseStopPolling
+
+from enhancer.models import Job
+from enhancer.teams import current_membership, require_membership
+
+DASHBOARD_SIZE = 24
+# A page never shows more cards than this; more ids in a poll are ignored.
+MAX_SHOWN = 200
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return redirect("signup")
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    membership = current_membership(request)
+    if membership is None:
+        return redirect("team_new")
+    jobs = list(
+        Job.objects.filter(team=membership.team).select_related("created_by")[:DASHBOARD_SIZE]
+    )
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "jobs": jobs,
+            "poll": any(job.is_pending for job in jobs),
+            "since": timezone.now().isoformat(),
+            "scope": "team",
+        },
+    )
+
+
+def parse_since(value: str | None) -> datetime:
+    parsed = parse_datetime(value or "")
+    if parsed is None or timezone.is_naive(parsed):
+        return timezone.now()
+    return parsed
+
+
+def parse_ids(values: list[str]) -> set[uuid.UUID]:
+    ids = set()
+    for value in values[:MAX_SHOWN]:
+        try:
+            ids.add(uuid.UUID(value))
+        except ValueError:
+            continue
+    return ids
+
+
+@login_required
+@require_GET
+def job_updates(request: HttpRequest) -> HttpResponse:
+    """What changed since the last poll, for all of the page's cards at once.
+
+    One request per interval whatever the number of pending jobs, answered from the database
+    alone with a fixed number of queries. The page sends the ids of the cards it shows: those
+    that changed are swapped in place, out of band; on the dashboard, new jobs of the team (a
+    teammate's, or from another tab) are added on top. HTTP 286 stops the polling once nothing
+    in view is pending.
+    """
+    membership = require_membership(request)
+    now = timezone.now()  # taken first: a change during this request is sent again next time
+    since = parse_since(request.GET.get("since"))
+    shown = parse_ids(request.GET.getlist("shown"))
+    scope = request.GET.get("scope", "team")
+    jobs = Job.objects.filter(team=membership.team)
+    if scope == "shown":
+        jobs = jobs.filter(pk__in=shown)
+    elif scope.startswith("batch:"):
+        batch_id = scope.removeprefix("batch:")
+        jobs = jobs.filter(batch_id=batch_id if parse_ids([batch_id]) else None)
+    changed = list(
+        jobs.filter(updated_at__gt=since)
+        .select_related("created_by")
+        .order_by("created_at")[:DASHBOARD_SIZE]
+    )
+    still_pending = jobs.filter(status__in=Job.PENDING_STATUSES).exists()
+    progress = batch_progress(jobs) if scope.startswith("batch:") else None
+    context = {
+        "progress": progress,
+        **(progress or {}),
+        "replaced": [job for job in changed if job.pk in shown],
+        "added": [job for job in changed if job.pk not in shown],
+        "poll": still_pending,
+        "since": now.isoformat(),
+        "scope": scope,
+    }
+    response = render(request, "partials/job_updates.html", context)
+    if not still_pending:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def batch_progress(jobs) -> dict:
+    counts = jobs.aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(status=Job.Status.SUCCEEDED)),
+        failed=Count("pk", filter=Q(status=Job.Status.FAILED)),
+    )
+    return counts
