@@ -270,6 +270,8 @@ DETAILER_API_URL = env_str("DETAILER_API_URL", "https://api.tengr.ai").rstrip("/
 DETAILER_ENGINE_ENABLED = env_bool("DETAILER_ENGINE_ENABLED", True)
 DETAILER_ENGINE_URL = env_str("DETAILER_ENGINE_URL", f"{SITE_URL}/engine").rstrip("/")
 DETAILER_ENGINE_IMAGE_HOSTS = env_list("DETAILER_ENGINE_IMAGE_HOSTS", [_site.netloc])
+# Webhooks go to these hosts (this site by default) or to public addresses, nowhere else.
+DETAILER_ENGINE_WEBHOOK_HOSTS = env_list("DETAILER_ENGINE_WEBHOOK_HOSTS", [_site.netloc])
 DETAILER_ENGINE_WEBHOOK_SECRET = env_str("DETAILER_ENGINE_WEBHOOK_SECRET") or generated_secret(
     "engine_webhook_secret.txt", lambda: secrets.token_hex(32)
 )

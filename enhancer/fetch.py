@@ -468,9 +468,10 @@ def _parse_target(url: str, policy: FetchPolicy, *, redirected: bool) -> _Target
         raise _malformed()
     if policy.only_listed and not policy.lists(host, port):
         shown = host if port == DEFAULT_PORTS[scheme] else _host_port(host, port)
-        allowed = ", ".join(sorted(policy.allowed_hosts))
-        where = f"Images can only be fetched from {allowed}" if allowed else "No site is allowed"
-        raise FetchProblem("host_not_allowed", f"{where}; this link points to {shown}.")
+        # The allowed hosts are not named: whoever sent the URL need not learn our set-up.
+        raise FetchProblem(
+            "host_not_allowed", f"This server does not fetch from {shown}; it is not allowed here."
+        )
     # Re-encode the path: characters such as spaces or accents must be percent-encoded on the
     # wire. Only the path and query come from the URL; the host we connect to is `host` above.
     path = quote(parts.path or "/", safe="/%!$&'()*+,;=:@-._~")
@@ -535,14 +536,9 @@ def fetch_image_url(
         deadline.close()
 
 
-def _request(
-    target: _Target, guard: _Guard, max_bytes: int
-) -> tuple[int, str | None, FetchedFile | None]:
-    """One hop: the status, the redirect Location, and the file when the answer was 200."""
-    remaining = guard.deadline.remaining()
-    pool: HTTPConnectionPool
+def _open_pool(target: _Target, guard: _Guard) -> HTTPConnectionPool:
     if target.scheme == "https":
-        pool = _GuardedHTTPSPool(
+        return _GuardedHTTPSPool(
             target.host,
             target.port,
             maxsize=1,
@@ -551,8 +547,66 @@ def _request(
             ca_certs=certifi.where(),
             guard=guard,
         )
-    else:
-        pool = _GuardedHTTPPool(target.host, target.port, maxsize=1, retries=False, guard=guard)
+    return _GuardedHTTPPool(target.host, target.port, maxsize=1, retries=False, guard=guard)
+
+
+def check_url(url: str, *, policy: FetchPolicy, resolver: Resolver | None = None) -> None:
+    """Refuse, with FetchProblem, a URL the policy forbids, without calling it: to answer at
+    once for a URL that is called later. The later call must still go through the guard,
+    since DNS may answer differently by then."""
+    target = _parse_target(url, policy, redirected=False)
+    if policy.checks_address(target.host, target.port):
+        resolve = resolver or _system_resolver
+        _check_addresses(target.host, _resolve(target.host, target.port, resolve), redirected=False)
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    policy: FetchPolicy,
+    timeout: float = 15.0,
+    resolver: Resolver | None = None,
+) -> int:
+    """POST a JSON body to a URL someone gave us (a webhook) behind the same guard as fetches:
+    the address is checked at connect time and redirects are not followed. Returns the status.
+    Raises FetchProblem when the URL is refused or nothing answers."""
+    resolve = resolver or _system_resolver
+    deadline = _Deadline(timeout)
+    try:
+        check_url(url, policy=policy, resolver=resolve)
+        target = _parse_target(url, policy, redirected=False)
+        guard = _Guard(target.host, target.port, policy, resolve, deadline, False)
+        pool = _open_pool(target, guard)
+        remaining = deadline.remaining()
+        try:
+            response = pool.urlopen(
+                "POST",
+                target.request_uri,
+                body=body,
+                headers={"Content-Type": "application/json", **headers},
+                redirect=False,
+                retries=False,
+                timeout=Timeout(connect=remaining, read=remaining),
+            )
+            return response.status
+        except FetchProblem:
+            raise
+        except Exception as exc:
+            raise _network_problem(exc, target.host, deadline) from exc
+        finally:
+            pool.close()
+    finally:
+        deadline.close()
+
+
+def _request(
+    target: _Target, guard: _Guard, max_bytes: int
+) -> tuple[int, str | None, FetchedFile | None]:
+    """One hop: the status, the redirect Location, and the file when the answer was 200."""
+    remaining = guard.deadline.remaining()
+    pool = _open_pool(target, guard)
     response: HTTPResponse | None = None
     try:
         response = pool.urlopen(
@@ -574,7 +628,7 @@ def _request(
         raise _network_problem(exc, target.host, guard.deadline) from exc
     finally:
         if response is not None:
-            response.release_conn()
+            response.close()  # never reused: one pool per hop, and it may hold unread data
         pool.close()
 
 

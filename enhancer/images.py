@@ -123,14 +123,13 @@ def inspect_image(data: bytes | BinaryIO, *, max_bytes: int | None = None) -> Im
     raw = _read_bytes(data, max_bytes)
     with _open_checked(raw) as img:
         fmt = _format_of(img)
-        orientation = _orientation(img)
-        # A JPEG can be decoded at 1/8 scale; that still reads every byte of the compressed
-        # data, so truncation is still caught, with 1/64 of the memory.
         stored_size = img.size  # before draft(), which shrinks it
         if fmt == "JPEG":
+            # A JPEG can be decoded at 1/8 scale; that still reads every byte of the compressed
+            # data, so truncation is still caught, with 1/64 of the memory.
             img.draft(None, (1, 1))
         _decode(img)
-        width, height = _display_size(stored_size, orientation)
+        width, height = _display_size(stored_size, _orientation(img))
         return ImageInfo(
             format=fmt,
             width=width,
@@ -197,18 +196,23 @@ def prepare_image(
                 f"the limit is {AREA_LIMIT:,} pixels (for example 1216 x 1216). "
                 "Make it smaller and try again.",
             )
-        orientation = _orientation(img)
+        if fmt != "JPEG":
+            # Decode before reading EXIF: a PNG's EXIF chunk may follow its pixels, and Pillow
+            # would otherwise decode inside getexif(), where a failure would be hard to report.
+            _decode(img)
+        orientation = _orientation(img)  # a JPEG's EXIF is in its header: nothing decoded yet
         original_w, original_h = _display_size((stored_w, stored_h), orientation)
         width, height = fit_within_area(original_w, original_h)
         was_fitted = (width, height) != (original_w, original_h)
         # The resize happens before turning the image upright (cheaper on the big one), so
         # the target is expressed in the stored orientation.
         target = (height, width) if orientation in _SWAPS_SIDES else (width, height)
-        if was_fitted and fmt == "JPEG":
-            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that is still >= the target:
-            # a 50 MP photo then never needs 150 MB in memory.
-            img.draft(None, target)
-        _decode(img)
+        if fmt == "JPEG":
+            if was_fitted:
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that is still >= the target:
+                # a 50 MP photo then never needs 150 MB in memory.
+                img.draft(None, target)
+            _decode(img)
 
         icc = img.info.get("icc_profile")
         picture = _to_working_mode(img)
@@ -315,8 +319,9 @@ def _open_checked(raw: bytes) -> Image.Image:
     try:
         # Only the decoder the content announced: no other plugin ever parses these bytes.
         img = Image.open(io.BytesIO(raw), formats=[fmt])
-    except Image.DecompressionBombError as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own limit is far above ours, so reaching it means a bomb (or a lowered global).
+        # Its warning is caught too, for when warnings are turned into errors.
         raise _bomb(None) from exc
     except Exception as exc:  # any parser failure means the same to the user
         raise _corrupt() from exc

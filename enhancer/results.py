@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -11,11 +12,12 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
+from enhancer.images import AREA_LIMIT
 from enhancer.models import Job
 
 THUMBNAIL_SIZE = (480, 480)
-# An 8x result of the largest input is 9728 x 9728 = 94.6 MP; leave room above it.
-RESULT_MAX_PIXELS = 16384 * 16384
+# The largest result there can be: an 8x enlargement of an input at the area limit (94.6 MP).
+RESULT_MAX_PIXELS = AREA_LIMIT * 8 * 8
 RESULT_FORMATS = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}
 
 
@@ -51,12 +53,16 @@ def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResul
         ) from exc
 
     try:
-        with Image.open(io.BytesIO(fetched.content)) as image:
-            width, height = image.size
-            if width * height > RESULT_MAX_PIXELS or image.format not in RESULT_FORMATS:
-                raise ResultProblem("The API sent a result that is not a usable image.")
-            extension = RESULT_FORMATS[image.format]
-            thumbnail = make_thumbnail(image)
+        # Only our three decoders run on what the API sends, and its size is checked by us
+        # before any pixel is decoded (Pillow's own bomb warning fires above 89 MP).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(fetched.content), formats=list(RESULT_FORMATS)) as image:
+                width, height = image.size
+                if width * height > RESULT_MAX_PIXELS:
+                    raise ResultProblem("The API sent a result larger than any it can make.")
+                extension = RESULT_FORMATS[image.format]
+                thumbnail = make_thumbnail(image)
     except (OSError, Image.DecompressionBombError) as exc:
         raise ResultProblem("The API sent a result that is not a readable image.") from exc
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from enhancer.fetch import FetchPolicy, fetch_image_url
 from enhancer.images import ImageProblem, PreparedImage, prepare_image
 from enhancer.models import Batch, Job, Membership, Preferences
+from enhancer.quotas import check_quota
 from enhancer.tasks import submit_job
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -66,6 +67,7 @@ def create_jobs(
 ) -> tuple[list[Job], Batch | None]:
     team, user = membership.team, membership.user
     with transaction.atomic():
+        check_quota(membership, len(prepared))  # raises QuotaExceeded, creating nothing
         batch = Batch.objects.create(team=team, created_by=user) if len(prepared) > 1 else None
         jobs = []
         for index, (source, image) in enumerate(prepared, start=1):
@@ -102,3 +104,34 @@ def remember_choices(user, choices: dict) -> None:
 def remembered_choices(user) -> dict:
     prefs = Preferences.objects.filter(user=user).first()
     return dict(prefs.enhance_defaults) if prefs else {}
+
+
+def resubmit(job: Job) -> Job:
+    """A new job with the same settings and a copy of the original (the admin's Retry).
+
+    Statuses only move forward, so a failed or canceled job is never put back in the queue;
+    the new job runs on the team's current engine and the old one stays as it was.
+    """
+    with transaction.atomic():
+        copy = Job(
+            team=job.team,
+            batch=None,
+            created_by=job.created_by,
+            title=job.title,
+            original_name=job.original_name,
+            provider=job.team.provider,
+            original_width=job.original_width,
+            original_height=job.original_height,
+            fit_message=job.fit_message,
+            scale=job.scale,
+            details=job.details,
+            modification=job.modification,
+            output_format=job.output_format,
+            seed=job.seed,
+        )
+        extension = PurePath(job.original.name).suffix or ".png"
+        with job.original.open("rb") as original:
+            copy.original.save(f"{copy.id}{extension}", ContentFile(original.read()), save=False)
+        copy.save()
+        transaction.on_commit(lambda: submit_job.enqueue(str(copy.id)))
+    return copy

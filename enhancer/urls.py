@@ -3,7 +3,20 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from enhancer.views import accounts, batches, health, jobs, pages, teams, webhooks
+from enhancer.views import (
+    accounts,
+    batches,
+    gallery,
+    health,
+    jobs,
+    members,
+    pages,
+    sharing,
+    team_settings,
+    teams,
+    usage,
+    webhooks,
+)
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -61,5 +74,36 @@ urlpatterns = [
     path("teams/", teams.team_list, name="team_list"),
     path("teams/new/", teams.team_new, name="team_new"),
     path("teams/<int:team_id>/switch/", teams.team_switch, name="team_switch"),
-    path("team/members/", teams.team_members, name="team_members"),
+    path("team/members/", members.team_members, name="team_members"),
+    path("team/members/<int:membership_id>/role/", members.member_role, name="member_role"),
+    path("team/members/<int:membership_id>/remove/", members.member_remove, name="member_remove"),
+    path("team/leave/", members.team_leave, name="team_leave"),
+    path("team/invitations/", members.invitation_create, name="invitation_create"),
+    path(
+        "team/invitations/<int:invitation_id>/revoke/",
+        members.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invite/<str:token>/", members.invitation_accept, name="invitation_accept"),
+    # Team settings (team admins)
+    path("team/settings/", team_settings.team_settings, name="team_settings"),
+    path("team/settings/test/", team_settings.team_test_connection, name="team_test_connection"),
+    path("team/settings/key/remove/", team_settings.team_key_remove, name="team_key_remove"),
+    path(
+        "team/settings/webhook-secret/remove/",
+        team_settings.team_webhook_secret_remove,
+        name="team_webhook_secret_remove",
+    ),
+    path("team/activity/", team_settings.team_activity, name="team_activity"),
+    # Gallery and usage
+    path("gallery/", gallery.gallery, name="gallery"),
+    path("usage/", usage.usage_page, name="usage"),
+    # Share links: made by members; the /s/ pages are public
+    path("jobs/<uuid:job_id>/share/", sharing.share_job, name="share_job"),
+    path("batches/<uuid:batch_id>/share/", sharing.share_batch, name="share_batch"),
+    path("shares/<int:link_id>/revoke/", sharing.share_revoke, name="share_revoke"),
+    path("s/<str:token>/", sharing.share_page, name="share_page"),
+    path("s/<str:token>/download/", sharing.share_download_all, name="share_download_all"),
+    path("s/<str:token>/<uuid:job_id>/", sharing.share_batch_job, name="share_batch_job"),
+    path("s/<str:token>/<uuid:job_id>/<str:kind>/", sharing.share_file, name="share_file"),
 ]

@@ -188,9 +188,29 @@
     ["pointerup", "pointercancel"].forEach((name) => stage.addEventListener(name, () => (drag = null)));
   }
 
+  // --- Copy buttons next to links (share and invitation links) ----------------------------
+  // The field stays selectable without JavaScript; the button only appears where it works.
+  function initCopy(button) {
+    const field = document.getElementById(button.dataset.copy);
+    if (!field || !navigator.clipboard || button.dataset.ready) return;
+    button.dataset.ready = "1";
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(field.value);
+        button.textContent = "Copied";
+      } catch {
+        field.select();
+        button.textContent = "Press Ctrl+C";
+      }
+      setTimeout(() => (button.textContent = "Copy"), 2000);
+    });
+  }
+
   function init(scope) {
     scope.querySelectorAll("[data-enhance-form]").forEach(initForm);
     scope.querySelectorAll("[data-compare]").forEach(initCompare);
+    scope.querySelectorAll("[data-copy]").forEach(initCopy);
   }
 
   document.addEventListener("DOMContentLoaded", () => init(document));

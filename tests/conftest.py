@@ -122,6 +122,7 @@ def site(live_server, settings):
     settings.SITE_URL = live_server.url
     settings.DETAILER_ENGINE_URL = f"{live_server.url}/engine"
     settings.DETAILER_ENGINE_IMAGE_HOSTS = [urlsplit(live_server.url).netloc]
+    settings.DETAILER_ENGINE_WEBHOOK_HOSTS = [urlsplit(live_server.url).netloc]
     return live_server
 
 

@@ -26,6 +26,7 @@ from enhancer.fetch import (
     FetchProblem,
     fetch_image_url,
     is_public_address,
+    post_json,
 )
 
 PUBLIC_IP = "93.184.216.34"  # only ever handed out by the fake resolver, never connected to
@@ -548,9 +549,9 @@ def test_only_hosts_refuses_another_port(server):
     problem = refusal(f"http://127.0.0.1:{other}/image.png", policy)
     assert problem.code == "host_not_allowed"
     assert problem.message == (
-        f"Images can only be fetched from 127.0.0.1:{server.port}; "
-        f"this link points to 127.0.0.1:{other}."
+        f"This server does not fetch from 127.0.0.1:{other}; it is not allowed here."
     )
+    assert str(server.port) not in problem.message  # the allowed hosts are not revealed
 
 
 def test_only_hosts_refuses_another_host_without_looking_it_up(server):
@@ -687,3 +688,17 @@ def test_https_checks_the_certificate_for_the_url_host(tls_server):
 def test_a_single_string_is_not_taken_for_a_list_of_hosts():
     with pytest.raises(TypeError):
         FetchPolicy.public_only("localhost")
+
+
+def test_post_json_delivers_and_returns_the_status(server):
+    policy = FetchPolicy.public_only([f"127.0.0.1:{server.port}"])
+    status = post_json(server.url("/image.png"), b"{}", headers={}, policy=policy)
+    assert status in (200, 405, 501)
+
+
+def test_post_json_refuses_private_addresses():
+    with pytest.raises(FetchProblem) as caught:
+        post_json(
+            "http://169.254.169.254/hook", b"{}", headers={}, policy=FetchPolicy.public_only()
+        )
+    assert caught.value.code == "forbidden_address"

@@ -35,6 +35,11 @@ def noise(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
     return Image.effect_noise(size, 60).convert(mode)
 
 
+def gradient(size: tuple[int, int]) -> Image.Image:
+    # Big test images: noise would make PNG encoding slow for no gain in what is tested.
+    return Image.linear_gradient("L").convert("RGB").resize(size)
+
+
 def decode(content: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(content))
     image.load()
@@ -281,7 +286,7 @@ def test_over_the_area_limit_is_refused_when_not_fitting():
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_over_the_area_limit_is_reduced_with_a_message(fmt):
-    prepared = prepare_image(encode(noise((2000, 1500)), fmt))
+    prepared = prepare_image(encode(gradient((2000, 1500)), fmt))
     assert prepared.was_fitted
     assert (prepared.width, prepared.height) == (1404, 1053)
     assert (prepared.original_width, prepared.original_height) == (2000, 1500)
@@ -294,7 +299,7 @@ def test_over_the_area_limit_is_reduced_with_a_message(fmt):
 
 
 def test_exactly_at_the_limit_is_left_alone():
-    prepared = prepare_image(encode(noise((1216, 1216)), "PNG"), auto_fit=False)
+    prepared = prepare_image(encode(gradient((1216, 1216)), "PNG"), auto_fit=False)
     assert (prepared.width, prepared.height, prepared.was_fitted) == (1216, 1216, False)
     assert prepared.message is None
 
@@ -524,3 +529,13 @@ def test_fitted_proportions_are_within_half_a_pixel(width, height):
         assert abs(fitted_h - fitted_w * height / width) <= 0.5 + 1e-9
     else:
         assert abs(fitted_w - fitted_h * width / height) <= 0.5 + 1e-9
+
+
+def test_png_orientation_is_applied_too():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 8
+    data = encode(noise((40, 20)), "PNG", exif=exif)
+    assert (inspect_image(data).width, inspect_image(data).height) == (20, 40)
+    output = decode(prepare_image(data).content)
+    assert output.size == (20, 40)
+    assert len(output.getexif()) == 0

@@ -10,18 +10,19 @@ import random
 import time
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
 from enhancer.engine.files import engine_dir, input_path
 from enhancer.engine.models import Artwork
+from enhancer.fetch import FetchPolicy, FetchProblem, post_json
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_MAX_ATTEMPTS = 6
-WEBHOOK_TIMEOUT = (5.0, 15.0)
+# Refusals that no retry can change: the URL itself is not acceptable.
+REFUSED_FOR_GOOD = {"malformed", "bad_scheme", "credentials", "forbidden_address"}
 FAILURE_MESSAGE = "The image could not be processed."
 
 
@@ -82,6 +83,12 @@ def webhook_retry_delay(attempt: int) -> float:
     return min(600.0, 10.0 * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)  # noqa: S311
 
 
+def webhook_policy() -> FetchPolicy:
+    """Webhooks go to this site (which may be on loopback) or to public addresses only, so an
+    engine key can never make the engine call into the private network."""
+    return FetchPolicy.public_only(settings.DETAILER_ENGINE_WEBHOOK_HOSTS)
+
+
 @task()
 def deliver_webhook(artwork_id: str, attempt: int) -> bool:
     from enhancer.engine.contract import serialize_artwork
@@ -92,18 +99,17 @@ def deliver_webhook(artwork_id: str, attempt: int) -> bool:
         return True
     body = json.dumps(serialize_artwork(artwork)).encode()
     headers = {
-        "Content-Type": "application/json",
         "X-Signature": sign(body, settings.DETAILER_ENGINE_WEBHOOK_SECRET),
         "User-Agent": "Detailer-Engine",
     }
     try:
-        response = requests.post(
-            url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT, allow_redirects=False
-        )
-        delivered = 200 <= response.status_code < 300
-        outcome = str(response.status_code)
-    except requests.RequestException as exc:
-        delivered, outcome = False, exc.__class__.__name__
+        status = post_json(url, body, headers=headers, policy=webhook_policy(), timeout=15.0)
+        delivered, outcome = 200 <= status < 300, str(status)
+    except FetchProblem as exc:
+        if exc.code in REFUSED_FOR_GOOD:
+            logger.warning("Webhook for %s refused: %s", artwork_id, exc.message)
+            return False
+        delivered, outcome = False, exc.code
     Artwork.objects.filter(pk=artwork.pk).update(
         webhook_attempts=attempt,
         webhook_delivered_at=timezone.now() if delivered else None,

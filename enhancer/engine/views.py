@@ -24,7 +24,7 @@ from enhancer.engine.contract import (
 )
 from enhancer.engine.files import input_path, result_path
 from enhancer.engine.models import Artwork
-from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
+from enhancer.fetch import FetchPolicy, FetchProblem, check_url, fetch_image_url
 from enhancer.images import AREA_LIMIT, ImageProblem, inspect_image
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,11 @@ def create_artwork(request: HttpRequest) -> HttpResponse:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ContractError(400, "The request body is not valid JSON.") from exc
     params = parse_create_request(body)
+    if params.webhook:
+        try:
+            check_url(params.webhook, policy=tasks.webhook_policy())
+        except FetchProblem as exc:
+            raise ContractError(400, f"webhook is not acceptable: {exc.message}") from exc
 
     in_flight = Artwork.objects.filter(key=key, status__in=IN_FLIGHT).count()
     if in_flight >= key.in_flight_limit:

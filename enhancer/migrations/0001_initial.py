@@ -11,7 +11,6 @@ import enhancer.crypto
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -20,138 +19,362 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Batch',
+            name="Batch",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'batches',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "batches",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('admin', 'Admin'), ('member', 'Member')], default='member', max_length=10)),
-                ('joined_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('last_selected_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("admin", "Admin"), ("member", "Member")],
+                        default="member",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "joined_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("last_selected_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team__name', 'joined_at'],
+                "ordering": ["team__name", "joined_at"],
             },
         ),
         migrations.CreateModel(
-            name='Preferences',
+            name="Preferences",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enhance_defaults', models.JSONField(blank=True, default=dict)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='detailer_preferences', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("enhance_defaults", models.JSONField(blank=True, default=dict)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="detailer_preferences",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'preferences',
+                "verbose_name_plural": "preferences",
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('provider', models.CharField(choices=[('builtin', 'Built-in engine (this server)'), ('cloud', 'Tengr.ai cloud')], default='builtin', max_length=10)),
-                ('api_base_url', models.URLField(blank=True, help_text='Leave empty for the default cloud address (DETAILER_API_URL).')),
-                ('api_key', enhancer.crypto.EncryptedTextField(blank=True)),
-                ('api_key_hint', models.CharField(blank=True, editable=False, max_length=8)),
-                ('api_key_invalid_at', models.DateTimeField(blank=True, help_text='When the API last refused the key.', null=True)),
-                ('webhook_secret', enhancer.crypto.EncryptedTextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('members', models.ManyToManyField(related_name='teams', through='enhancer.Membership', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[
+                            ("builtin", "Built-in engine (this server)"),
+                            ("cloud", "Tengr.ai cloud"),
+                        ],
+                        default="builtin",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "api_base_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Leave empty for the default cloud address (DETAILER_API_URL).",
+                    ),
+                ),
+                ("api_key", enhancer.crypto.EncryptedTextField(blank=True)),
+                ("api_key_hint", models.CharField(blank=True, editable=False, max_length=8)),
+                (
+                    "api_key_invalid_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When the API last refused the key.", null=True
+                    ),
+                ),
+                ("webhook_secret", enhancer.crypto.EncryptedTextField(blank=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        related_name="teams",
+                        through="enhancer.Membership",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.AddField(
-            model_name='membership',
-            name='team',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='enhancer.team'),
+            model_name="membership",
+            name="team",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="memberships",
+                to="enhancer.team",
+            ),
         ),
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('title', models.CharField(blank=True, max_length=120)),
-                ('original_name', models.CharField(max_length=255)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('submitting', 'Sending'), ('starting', 'Starting'), ('processing', 'Working'), ('succeeded', 'Done'), ('failed', 'Failed'), ('canceled', 'Canceled')], db_index=True, default='queued', max_length=12)),
-                ('scale', models.PositiveSmallIntegerField(choices=[(1, '1x (same size, details only)'), (2, '2x'), (4, '4x'), (8, '8x')], default=2)),
-                ('details', models.PositiveSmallIntegerField(choices=[(1, 'Low'), (2, 'Medium'), (3, 'High')], default=2)),
-                ('modification', models.PositiveSmallIntegerField(choices=[(1, 'Subtle'), (2, 'Balanced'), (3, 'Strong')], default=2)),
-                ('output_format', models.CharField(choices=[('webp', 'WebP'), ('png', 'PNG')], default='webp', max_length=4)),
-                ('seed', models.PositiveIntegerField(blank=True, null=True)),
-                ('provider', models.CharField(choices=[('builtin', 'Built-in engine (this server)'), ('cloud', 'Tengr.ai cloud')], max_length=10)),
-                ('original', models.FileField(max_length=255, upload_to='originals/')),
-                ('original_width', models.PositiveIntegerField()),
-                ('original_height', models.PositiveIntegerField()),
-                ('fit_message', models.CharField(blank=True, max_length=255)),
-                ('result', models.FileField(blank=True, max_length=255, upload_to='results/')),
-                ('result_width', models.PositiveIntegerField(blank=True, null=True)),
-                ('result_height', models.PositiveIntegerField(blank=True, null=True)),
-                ('result_bytes', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('thumbnail', models.FileField(blank=True, max_length=255, upload_to='thumbnails/')),
-                ('upstream_id', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('webhook_token_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Submission attempts.')),
-                ('polls', models.PositiveIntegerField(default=0)),
-                ('retry_note', models.CharField(blank=True, help_text='Why the job is waiting to retry, in plain words.', max_length=255)),
-                ('error_message', models.TextField(blank=True)),
-                ('duration', models.FloatField(blank=True, help_text='Seconds of processing.', null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='jobs', to='enhancer.batch')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='jobs', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to='enhancer.team')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=120)),
+                ("original_name", models.CharField(max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("submitting", "Sending"),
+                            ("starting", "Starting"),
+                            ("processing", "Working"),
+                            ("succeeded", "Done"),
+                            ("failed", "Failed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "scale",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1x (same size, details only)"),
+                            (2, "2x"),
+                            (4, "4x"),
+                            (8, "8x"),
+                        ],
+                        default=2,
+                    ),
+                ),
+                (
+                    "details",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Low"), (2, "Medium"), (3, "High")], default=2
+                    ),
+                ),
+                (
+                    "modification",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Subtle"), (2, "Balanced"), (3, "Strong")], default=2
+                    ),
+                ),
+                (
+                    "output_format",
+                    models.CharField(
+                        choices=[("webp", "WebP"), ("png", "PNG")], default="webp", max_length=4
+                    ),
+                ),
+                ("seed", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[
+                            ("builtin", "Built-in engine (this server)"),
+                            ("cloud", "Tengr.ai cloud"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("original", models.FileField(max_length=255, upload_to="originals/")),
+                ("original_width", models.PositiveIntegerField()),
+                ("original_height", models.PositiveIntegerField()),
+                ("fit_message", models.CharField(blank=True, max_length=255)),
+                ("result", models.FileField(blank=True, max_length=255, upload_to="results/")),
+                ("result_width", models.PositiveIntegerField(blank=True, null=True)),
+                ("result_height", models.PositiveIntegerField(blank=True, null=True)),
+                ("result_bytes", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "thumbnail",
+                    models.FileField(blank=True, max_length=255, upload_to="thumbnails/"),
+                ),
+                ("upstream_id", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("webhook_token_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(default=0, help_text="Submission attempts."),
+                ),
+                ("polls", models.PositiveIntegerField(default=0)),
+                (
+                    "retry_note",
+                    models.CharField(
+                        blank=True,
+                        help_text="Why the job is waiting to retry, in plain words.",
+                        max_length=255,
+                    ),
+                ),
+                ("error_message", models.TextField(blank=True)),
+                (
+                    "duration",
+                    models.FloatField(blank=True, help_text="Seconds of processing.", null=True),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="jobs",
+                        to="enhancer.batch",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="jobs",
+                        to="enhancer.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='batch',
-            name='team',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='enhancer.team'),
+            model_name="batch",
+            name="team",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="batches",
+                to="enhancer.team",
+            ),
         ),
         migrations.CreateModel(
-            name='WebhookEvent',
+            name="WebhookEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(max_length=12)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_events', to='enhancer.job')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("status", models.CharField(max_length=12)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhook_events",
+                        to="enhancer.job",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('team', 'user'), name='one_membership_per_team'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("team", "user"), name="one_membership_per_team"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['team', '-created_at'], name='enhancer_jo_team_id_5ababc_idx'),
+            model_name="job",
+            index=models.Index(
+                fields=["team", "-created_at"], name="enhancer_jo_team_id_5ababc_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['team', 'status'], name='enhancer_jo_team_id_d426a0_idx'),
+            model_name="job",
+            index=models.Index(fields=["team", "status"], name="enhancer_jo_team_id_d426a0_idx"),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['team', 'updated_at'], name='enhancer_jo_team_id_4a8866_idx'),
+            model_name="job",
+            index=models.Index(
+                fields=["team", "updated_at"], name="enhancer_jo_team_id_4a8866_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookevent',
-            constraint=models.UniqueConstraint(fields=('job', 'status'), name='one_event_per_job_status'),
+            model_name="webhookevent",
+            constraint=models.UniqueConstraint(
+                fields=("job", "status"), name="one_event_per_job_status"
+            ),
         ),
     ]

@@ -1,6 +1,20 @@
 from __future__ import annotations
 
+from enhancer.models.audit import AuditEvent
+from enhancer.models.invitations import Invitation, InvitationUnusable
 from enhancer.models.jobs import Batch, Job, Preferences, WebhookEvent
+from enhancer.models.sharing import ShareLink
 from enhancer.models.teams import Membership, Team
 
-__all__ = ["Batch", "Job", "Membership", "Preferences", "Team", "WebhookEvent"]
+__all__ = [
+    "AuditEvent",
+    "Batch",
+    "Invitation",
+    "InvitationUnusable",
+    "Job",
+    "Membership",
+    "Preferences",
+    "ShareLink",
+    "Team",
+    "WebhookEvent",
+]

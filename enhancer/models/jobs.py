@@ -13,6 +13,7 @@ or duplicated webhook, or two workers at once, can never move a job backwards.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from pathlib import PurePath
 
 from django.conf import settings
@@ -58,6 +59,34 @@ class JobQuerySet(models.QuerySet["Job"]):
 
     def for_team(self, team: Team) -> JobQuerySet:
         return self.filter(team=team)
+
+    def gallery(
+        self,
+        *,
+        search: str = "",
+        member=None,
+        status: str = "",
+        scale: int | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> JobQuerySet:
+        """The gallery's filters; dates are whole days in the site's time zone."""
+        jobs = self
+        if search:
+            jobs = jobs.filter(
+                models.Q(title__icontains=search) | models.Q(original_name__icontains=search)
+            )
+        if member is not None:
+            jobs = jobs.filter(created_by=member)
+        if status:
+            jobs = jobs.filter(status=status)
+        if scale:
+            jobs = jobs.filter(scale=scale)
+        if date_from:
+            jobs = jobs.filter(created_at__date__gte=date_from)
+        if date_to:
+            jobs = jobs.filter(created_at__date__lte=date_to)
+        return jobs.order_by("-created_at", "-pk")
 
 
 class Job(models.Model):

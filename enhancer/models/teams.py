@@ -38,6 +38,13 @@ class Team(models.Model):
         null=True, blank=True, help_text="When the API last refused the key."
     )
     webhook_secret = EncryptedTextField(blank=True)
+    # Monthly job quotas, set by team admins; empty means no limit (see enhancer/quotas.py).
+    monthly_job_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Jobs the whole team may send per calendar month."
+    )
+    member_monthly_job_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Jobs each member may send per calendar month."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -66,6 +73,16 @@ class Team(models.Model):
     @property
     def uses_cloud(self) -> bool:
         return self.provider == self.Provider.CLOUD
+
+    @property
+    def api_key_masked(self) -> str:
+        """How a saved key is shown: never the key, only its last 4 characters."""
+        return f"••••{self.api_key_hint}" if self.api_key_hint else ""
+
+    @property
+    def key_needs_attention(self) -> bool:
+        """Jobs sent now would fail for want of a working cloud key."""
+        return self.uses_cloud and (not self.api_key or self.api_key_invalid_at is not None)
 
 
 class Membership(models.Model):

@@ -17,6 +17,7 @@ from enhancer.fetch import FetchProblem
 from enhancer.forms import EnhanceForm
 from enhancer.links import storage_name_from_source_token
 from enhancer.models import Job
+from enhancer.quotas import QuotaExceeded
 from enhancer.submissions import (
     Source,
     create_jobs,
@@ -80,7 +81,13 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
                 )
         if not form.errors:
             options = {**form.remembered_choices(), "seed": data["seed"]}
-            jobs, batch = create_jobs(membership, prepared, options=options, title=data["title"])
+            try:
+                jobs, batch = create_jobs(
+                    membership, prepared, options=options, title=data["title"]
+                )
+            except QuotaExceeded as exc:
+                form.add_error(None, exc.message)
+        if not form.errors:
             remember_choices(request.user, form.remembered_choices())
             notes = [f"{job.original_name}: {job.fit_message}" for job in jobs if job.fit_message]
             problems = [f"{item.name}: {item.message}" for item in rejected]

@@ -1,4 +1,4 @@
-"""Creating, listing and switching teams."""
+"""Creating, listing and switching teams. The Team page itself is in views/members.py."""
 
 from __future__ import annotations
 
@@ -42,12 +42,3 @@ def team_switch(request: HttpRequest, team_id: int) -> HttpResponse:
     if next_url.startswith("/") and not next_url.startswith("//"):
         return redirect(next_url)
     return redirect("dashboard")
-
-
-@login_required
-def team_members(request: HttpRequest) -> HttpResponse:
-    membership = current_membership(request)
-    if membership is None:
-        return redirect("team_new")
-    members = membership.team.memberships.select_related("user").order_by("-role", "joined_at")
-    return render(request, "teams/members.html", {"members": members})

@@ -8,51 +8,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='EngineKey',
+            name="EngineKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=100)),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('hint', models.CharField(editable=False, help_text='The last characters, to recognise a key.', max_length=12)),
-                ('is_active', models.BooleanField(default=True)),
-                ('max_in_flight', models.PositiveIntegerField(blank=True, help_text='Jobs this key may have waiting or running at once; empty = the site default.', null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=100)),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "hint",
+                    models.CharField(
+                        editable=False,
+                        help_text="The last characters, to recognise a key.",
+                        max_length=12,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "max_in_flight",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Jobs this key may have waiting or running at once; empty = the site default.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
             ],
             options={
-                'verbose_name': 'engine API key',
-                'ordering': ['label'],
+                "verbose_name": "engine API key",
+                "ordering": ["label"],
             },
         ),
         migrations.CreateModel(
-            name='Artwork',
+            name="Artwork",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('status', models.CharField(choices=[('starting', 'Starting'), ('processing', 'Processing'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('canceled', 'Canceled')], default='starting', max_length=12)),
-                ('parameters', models.JSONField()),
-                ('public_base_url', models.URLField(max_length=300)),
-                ('input_file', models.CharField(blank=True, max_length=200)),
-                ('result_files', models.JSONField(blank=True, default=list)),
-                ('message', models.TextField(blank=True, help_text='Why it failed, in plain words.')),
-                ('duration', models.FloatField(default=0, help_text='Seconds of processing.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('webhook_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('webhook_delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('key', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='artworks', to='engine.enginekey')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("starting", "Starting"),
+                            ("processing", "Processing"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        default="starting",
+                        max_length=12,
+                    ),
+                ),
+                ("parameters", models.JSONField()),
+                ("public_base_url", models.URLField(max_length=300)),
+                ("input_file", models.CharField(blank=True, max_length=200)),
+                ("result_files", models.JSONField(blank=True, default=list)),
+                (
+                    "message",
+                    models.TextField(blank=True, help_text="Why it failed, in plain words."),
+                ),
+                ("duration", models.FloatField(default=0, help_text="Seconds of processing.")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("webhook_attempts", models.PositiveSmallIntegerField(default=0)),
+                ("webhook_delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="artworks",
+                        to="engine.enginekey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['key', 'status'], name='engine_artw_key_id_00b4e6_idx'), models.Index(fields=['created_at'], name='engine_artw_created_6c4900_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["key", "status"], name="engine_artw_key_id_00b4e6_idx"),
+                    models.Index(fields=["created_at"], name="engine_artw_created_6c4900_idx"),
+                ],
             },
         ),
     ]
