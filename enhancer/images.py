@@ -17,6 +17,7 @@ other code may change or switch off, and it only warns below 179 megapixels; we 
 from __future__ import annotations
 
 import io
+import warnings
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -318,7 +319,10 @@ def _open_checked(raw: bytes) -> Image.Image:
         )
     try:
         # Only the decoder the content announced: no other plugin ever parses these bytes.
-        img = Image.open(io.BytesIO(raw), formats=[fmt])
+        # Pillow's bomb warning is made an error here: we refuse such sizes anyway, below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw), formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own limit is far above ours, so reaching it means a bomb (or a lowered global).
         # Its warning is caught too, for when warnings are turned into errors.
