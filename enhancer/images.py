@@ -17,8 +17,8 @@ other code may change or switch off, and it only warns below 179 megapixels; we 
 from __future__ import annotations
 
 import io
-import warnings
 import struct
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
