@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from django.core.files.base import ContentFile
 from PIL import Image
 
 
@@ -41,3 +42,26 @@ def image_bytes(width: int = 64, height: int = 48, fmt: str = "PNG", **kwargs) -
 def size_of(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as image:
         return image.size
+
+
+def make_job(team, user, *, status="queued", batch=None, name="a.png", **fields):
+    """A job of `team` with a stored original (and a result when it has succeeded)."""
+    from enhancer.models import Job
+
+    job = Job(
+        team=team,
+        created_by=user,
+        original_name=name,
+        provider=fields.pop("provider", "builtin"),
+        original_width=30,
+        original_height=20,
+        status=status,
+        batch=batch,
+        **fields,
+    )
+    job.original.save(f"{job.id}.png", ContentFile(image_bytes(30, 20)), save=False)
+    if status == "succeeded":
+        job.result.save(f"{job.id}-2x.png", ContentFile(image_bytes(60, 40)), save=False)
+        job.result_width, job.result_height = 60, 40
+    job.save()
+    return job

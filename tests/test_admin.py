@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from enhancer.models import AuditEvent, Job, Membership, ShareLink, Team
 from tests.conftest import logged_in, make_user
-from tests.test_job_views import make_job
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,11 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.files.base import ContentFile
 
 from enhancer.models import Job, Team
+from enhancer.tasks import submit_job
 from tests.conftest import run_tasks
-from tests.factories import image_bytes
+from tests.factories import image_bytes, make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,18 +43,7 @@ def cloud(team, scripted_server, settings) -> Team:
 
 @pytest.fixture
 def job(cloud, admin_user_) -> Job:
-    job = Job(
-        team=cloud,
-        created_by=admin_user_,
-        original_name="a.png",
-        provider="cloud",
-        original_width=30,
-        original_height=20,
-    )
-    job.original.save(f"{job.id}.png", ContentFile(image_bytes(30, 20)), save=False)
-    job.save()
-    from enhancer.tasks import submit_job
-
+    job = make_job(cloud, admin_user_, provider="cloud")
     submit_job.enqueue(str(job.id))
     return job
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 from enhancer.crypto import DecryptionError
 from enhancer.models import ShareLink, Team
-from tests.test_job_views import make_job
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 

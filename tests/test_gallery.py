@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from enhancer.models import Job
 from enhancer.views.gallery import PAGE_SIZE
-from tests.test_job_views import make_job
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 

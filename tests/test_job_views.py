@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from enhancer.models import Batch, Job
-from tests.factories import image_bytes
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
-
-
-def make_job(team, user, *, status="queued", batch=None, name="a.png") -> Job:
-    job = Job(
-        team=team,
-        created_by=user,
-        original_name=name,
-        provider="builtin",
-        original_width=30,
-        original_height=20,
-        status=status,
-        batch=batch,
-    )
-    job.original.save(f"{job.id}.png", ContentFile(image_bytes(30, 20)), save=False)
-    if status == "succeeded":
-        job.result.save(f"{job.id}-2x.png", ContentFile(image_bytes(60, 40)), save=False)
-        job.result_width, job.result_height = 60, 40
-    job.save()
-    return job
 
 
 @pytest.fixture

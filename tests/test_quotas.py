@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from enhancer.models import Job
 from enhancer.quotas import month_start, next_month_start, resets_on
-from tests.factories import image_bytes
-from tests.test_job_views import make_job
+from tests.factories import image_bytes, make_job
 from tests.test_submit import post, upload
 
 pytestmark = pytest.mark.django_db

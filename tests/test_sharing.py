@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from enhancer.models import AuditEvent, Batch, ShareLink
 from enhancer.tokens import hash_token
-from tests.test_job_views import make_job
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 

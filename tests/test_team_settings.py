@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from enhancer.models import AuditEvent, Team
 from tests.conftest import logged_in, make_user
-from tests.test_job_views import make_job
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from enhancer.models import Job
 from enhancer.quotas import month_start
 from enhancer.usage import by_member, chart, monthly, nice_ceiling, parse_month
-from tests.test_job_views import make_job
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 

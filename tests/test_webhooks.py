@@ -8,12 +8,12 @@ import json
 import uuid
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from enhancer.links import hash_token
 from enhancer.models import Job, Team, WebhookEvent
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -23,20 +23,13 @@ UPSTREAM = str(uuid.uuid4())
 
 @pytest.fixture
 def job(team, admin_user_) -> Job:
-    job = Job(
-        team=team,
-        created_by=admin_user_,
-        original_name="a.png",
-        provider="builtin",
-        original_width=10,
-        original_height=10,
+    return make_job(
+        team,
+        admin_user_,
         status="processing",
         upstream_id=UPSTREAM,
         webhook_token_hash=hash_token(TOKEN),
     )
-    job.original.save("a.png", ContentFile(b"x"), save=False)
-    job.save()
-    return job
 
 
 def artwork(status="succeeded", artwork_id=UPSTREAM) -> bytes:
