@@ -272,6 +272,11 @@ class JobAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def save_model(self, request: HttpRequest, obj: Job, form, change: bool) -> None:
+        # Only the title is editable; a full save could write back a status a worker has
+        # moved on since the form was loaded.
+        obj.save(update_fields=["title", "updated_at"])
+
     @admin.action(description="Refresh status from the API")
     def refresh_status(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         jobs = queryset.filter(status__in=Job.PENDING_STATUSES).exclude(upstream_id="")

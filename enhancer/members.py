@@ -59,6 +59,12 @@ def remove_member(membership: Membership, actor: AbstractBaseUser) -> None:
     """An admin removes someone, or (actor == the member) someone leaves."""
     leaving = membership.user_id == actor.pk
     with transaction.atomic():
+        # Read again under the lock, as change_role does: a promotion a moment ago counts.
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("user", "team")
+            .get(pk=membership.pk)
+        )
         if membership.is_admin and _is_last_admin(membership):
             raise LastAdmin
         membership.delete()

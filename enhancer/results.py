@@ -63,7 +63,7 @@ def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResul
                     raise ResultProblem("The API sent a result larger than any it can make.")
                 extension = RESULT_FORMATS[image.format]
                 thumbnail = make_thumbnail(image)
-    except (OSError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ResultProblem("The API sent a result that is not a readable image.") from exc
 
     result_name = default_storage.save(
@@ -76,9 +76,11 @@ def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResul
 def make_thumbnail(image: Image.Image) -> bytes:
     # draft() lets JPEG decode at reduced size; reduce() keeps the big-image case cheap.
     image.draft("RGB", THUMBNAIL_SIZE)
+    # Converted first: reduce() refuses palette, 1-bit and 16-bit images, which an API may send.
+    has_alpha = "A" in image.getbands() or "transparency" in image.info
+    image = image.convert("RGBA" if has_alpha else "RGB")
     factor = max(1, min(image.width // THUMBNAIL_SIZE[0], image.height // THUMBNAIL_SIZE[1]))
     small = image.reduce(factor) if factor > 1 else image.copy()
-    small = small.convert("RGBA" if "A" in small.getbands() else "RGB")
     small.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     small.save(buffer, "WEBP", quality=82, method=4)

@@ -21,6 +21,7 @@ from enhancer.api.errors import (
     NotFound,
     RateLimited,
 )
+from enhancer.crypto import DecryptionError
 from enhancer.links import new_webhook_url, source_url
 from enhancer.models import Job, Team
 from enhancer.providers import client_for, webhooks_reach_us
@@ -49,6 +50,32 @@ def mark_key_invalid(team: Team) -> None:
         Team.objects.filter(pk=team.pk).update(api_key_invalid_at=timezone.now())
 
 
+def usable_client(job: Job) -> ApiClient | None:
+    """The client for the job's own provider, or None after failing the job with the reason.
+
+    A key removed, or an API address or stored secret that cannot be used, must end the job
+    with words a person can act on, not leave it pending forever.
+    """
+    team = job.team
+    if job.provider == Team.Provider.CLOUD and not team.api_key:
+        fail(
+            job,
+            "This team has no API key for the Tengr.ai cloud. Ask a team admin to add "
+            "one in Team settings.",
+        )
+        return None
+    try:
+        return client_for(team, job.provider)
+    except (ValueError, DecryptionError) as exc:
+        logger.warning("Job %s: the team's API settings cannot be used: %s", job.id, exc)
+        fail(
+            job,
+            "The team's API settings cannot be used (the address or the key is not valid). "
+            "Ask a team admin to check them in Team settings.",
+        )
+        return None
+
+
 def load(job_id: str) -> Job | None:
     # A job deleted while its tasks were queued simply has nothing left to do.
     return Job.objects.select_related("team").filter(pk=job_id).first()
@@ -66,20 +93,14 @@ def submit_job(job_id: str) -> str:
         Job.Status.SUBMITTING, allowed_from=(Job.Status.QUEUED, Job.Status.SUBMITTING)
     ):
         return job.status
-    team = job.team
-    if team.uses_cloud and not team.api_key:
-        fail(
-            job,
-            "This team has no API key for the Tengr.ai cloud. Ask a team admin to add "
-            "one in Team settings.",
-        )
+    client = usable_client(job)
+    if client is None:
         return job.status
     attempt = job.attempts + 1
-    webhook, token_hash = new_webhook_url(job) if webhooks_reach_us(team) else (None, "")
+    webhook, token_hash = new_webhook_url(job) if webhooks_reach_us(job.provider) else (None, "")
     # The token's hash is stored before the API hears of the job: a fast engine may call back
     # before `create` has even returned.
     job.touch(attempts=attempt, webhook_token_hash=token_hash)
-    client = client_for(team, job.provider)
     try:
         artwork = find_earlier_submission(client, job) or client.create(
             source_url(job.original.name),
@@ -163,11 +184,16 @@ def poll_job(job_id: str, attempt: int) -> str:
             "Press Run again to try once more.",
         )
         return job.status
-    delay = refresh(job)
-    if not job.is_final:
-        if delay is None:
-            delay = min(POLL_MAX_DELAY, POLL_FIRST_DELAY * 1.5**attempt)
-        poll_job.using(run_after=later(delay)).enqueue(job_id, attempt + 1)
+    delay = None
+    try:
+        delay = refresh(job)
+    finally:
+        # Whatever went wrong in this poll, the next one is scheduled: a job is never left
+        # pending with nothing following it (the age limit above ends it in the worst case).
+        if not job.is_final:
+            if delay is None:
+                delay = min(POLL_MAX_DELAY, POLL_FIRST_DELAY * 1.5**attempt)
+            poll_job.using(run_after=later(delay)).enqueue(job_id, attempt + 1)
     return job.status
 
 
@@ -183,7 +209,9 @@ def check_job(job_id: str) -> str:
 
 def refresh(job: Job) -> float | None:
     """Read the artwork and apply it. Returns a delay the API asked for, if any."""
-    client = client_for(job.team, job.provider)
+    client = usable_client(job)
+    if client is None:
+        return None
     Job.objects.filter(pk=job.pk).update(polls=job.polls + 1)
     try:
         artwork = client.get(job.upstream_id)

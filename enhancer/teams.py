@@ -51,6 +51,8 @@ def require_membership(request: HttpRequest, *, admin: bool = False) -> Membersh
 
 
 def switch_team(request: HttpRequest, team_id: int) -> Membership:
+    if not 0 < team_id < 2**63:  # beyond any id; the database would refuse to compare it
+        raise Http404("No such team")
     membership = (
         Membership.objects.filter(user=request.user, team_id=team_id).select_related("team").first()
     )

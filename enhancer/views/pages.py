@@ -50,7 +50,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def parse_since(value: str | None) -> datetime:
-    parsed = parse_datetime(value or "")
+    try:
+        parsed = parse_datetime(value or "")
+    except ValueError:  # well-formed but impossible, such as month 13
+        parsed = None
     if parsed is None or timezone.is_naive(parsed):
         return timezone.now()
     return parsed

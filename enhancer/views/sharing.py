@@ -50,7 +50,12 @@ def links_response(
 
 def create_link(request: HttpRequest, owner: Job | Batch, **target) -> HttpResponse:
     form = ShareLinkForm(request.POST)
-    days = form.cleaned_data["expires_in_days"] if form.is_valid() else None
+    # An expiry that is not one of the choices fails closed: the shortest, not "never".
+    days = (
+        form.cleaned_data["expires_in_days"]
+        if form.is_valid()
+        else min(int(days) for days, _ in ShareLink.EXPIRY_CHOICES if days)
+    )
     link = ShareLink.create(created_by=request.user, expires_in_days=days, **target)
     what = f"“{owner.display_title}”" if isinstance(owner, Job) else str(owner)
     expiry = (

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePath
+from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
 from enhancer.api import ApiClient, ApiError
+from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
 from enhancer.images import ImageProblem, inspect_image
 from enhancer.links import source_url
 
@@ -65,7 +66,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.user_message} ({exc})") from exc
         if artwork.status != "succeeded" or not artwork.results:
             raise CommandError(f"The job ended {artwork.status}: {artwork.failure_text or ''}")
-        self.save(artwork.results[0], options["output"], stem, options["scale"], artwork.duration)
+        self.save(artwork.results[0], options, stem, artwork.duration)
 
     def client(self, options: dict) -> ApiClient:
         if options["api_url"]:
@@ -88,12 +89,23 @@ class Command(BaseCommand):
         name = default_storage.save(f"staged/{uuid.uuid4()}.{extension}", ContentFile(data))
         return source_url(name)
 
-    def save(self, url: str, output: str | None, stem: str, scale: int, duration) -> None:
-        response = requests.get(url, timeout=(5, 300))
-        response.raise_for_status()
-        suffix = Path(url).suffix or ".webp"
-        target = Path(output) if output else Path.cwd() / f"{stem}-{scale}x{suffix}"
-        target.write_bytes(response.content)
+    def save(self, url: str, options: dict, stem: str, duration) -> None:
+        # The API chose this URL: fetch it through the same guard as any other.
+        policy = (
+            FetchPolicy.for_user_urls()
+            if options["api_url"]
+            else FetchPolicy.only_hosts([urlsplit(settings.DETAILER_ENGINE_URL).netloc])
+        )
+        try:
+            fetched = fetch_image_url(
+                url, max_bytes=settings.DETAILER_MAX_RESULT_BYTES, timeout=300.0, policy=policy
+            )
+        except FetchProblem as exc:
+            raise CommandError(f"The result could not be downloaded: {exc.message}") from exc
+        suffix = PurePath(urlsplit(url).path).suffix or ".webp"
+        output = options["output"]
+        target = Path(output) if output else Path.cwd() / f"{stem}-{options['scale']}x{suffix}"
+        target.write_bytes(fetched.content)
         self.stdout.write(
-            self.style.SUCCESS(f"Saved {target} ({len(response.content):,} bytes, {duration} s)")
+            self.style.SUCCESS(f"Saved {target} ({len(fetched.content):,} bytes, {duration} s)")
         )

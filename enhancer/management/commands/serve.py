@@ -17,6 +17,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from enhancer.sweep import sweep
+
+# How often stale jobs are looked for (see enhancer/sweep.py).
+SWEEP_EVERY = 300.0
 
 
 class Command(BaseCommand):
@@ -95,8 +101,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         exit_code = 0
+        next_sweep = time.monotonic() + SWEEP_EVERY
         try:
             while not stopping:
+                if time.monotonic() >= next_sweep:
+                    self.sweep()
+                    next_sweep = time.monotonic() + SWEEP_EVERY
                 for name, process in processes.items():
                     if process.poll() is not None:
                         self.stderr.write(
@@ -110,6 +120,16 @@ class Command(BaseCommand):
             self.shutdown(processes)
         if exit_code:
             sys.exit(exit_code)
+
+    def sweep(self) -> None:
+        try:
+            jobs, artworks = sweep()
+        except Exception as exc:  # a busy database must not take the site down; next time
+            self.stderr.write(f"Sweeping stale jobs failed: {exc}")
+            return
+        if jobs or artworks:
+            self.stdout.write(f"Failed {jobs} stale job(s) and {artworks} stale artwork(s).")
+        close_old_connections()
 
     def shutdown(self, processes: dict[str, subprocess.Popen]) -> None:
         self.stdout.write("Stopping…")

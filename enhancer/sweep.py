@@ -1,0 +1,51 @@
+"""The safety net under the task queue: nothing stays pending for ever.
+
+Polling ends every job it follows, but a job whose worker died mid-task (or whose task was lost)
+has nothing following it. The sweep fails such jobs, and engine artworks left in progress by a
+dead engine worker, with a reason. `manage.py serve` runs it every few minutes; deployments
+with their own process manager run `manage.py sweep_jobs` from cron.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from enhancer.engine.models import Artwork
+from enhancer.models import Job
+
+# Past the polling age limit, so polling has ended its jobs before the sweep looks.
+GRACE = timedelta(minutes=15)
+ENGINE_MAX_AGE = timedelta(hours=1)
+
+
+def fail_stale_jobs() -> int:
+    cutoff = timezone.now() - timedelta(minutes=settings.DETAILER_JOB_MAX_AGE_MINUTES) - GRACE
+    failed = 0
+    for job in Job.objects.filter(status__in=Job.PENDING_STATUSES, created_at__lt=cutoff):
+        failed += job.advance(
+            Job.Status.FAILED,
+            allowed_from=Job.PENDING_STATUSES,
+            error_message="This job stopped without finishing (the server may have restarted). "
+            "Press Run again to send it once more.",
+            retry_note="",
+        )
+    return failed
+
+
+def fail_stale_artworks() -> int:
+    """Free the engine's in-flight slots that a dead engine worker would hold for ever."""
+    cutoff = timezone.now() - ENGINE_MAX_AGE
+    return Artwork.objects.filter(
+        status__in=(Artwork.Status.STARTING, Artwork.Status.PROCESSING), created_at__lt=cutoff
+    ).update(
+        status=Artwork.Status.FAILED,
+        message="The engine stopped before finishing this image.",
+        finished_at=timezone.now(),
+    )
+
+
+def sweep() -> tuple[int, int]:
+    return fail_stale_jobs(), fail_stale_artworks()
