@@ -278,7 +278,10 @@ DETAILER_ENGINE_WEBHOOK_SECRET = env_str("DETAILER_ENGINE_WEBHOOK_SECRET") or ge
 DETAILER_ENGINE_MAX_IN_FLIGHT = env_int("DETAILER_ENGINE_MAX_IN_FLIGHT", 8)
 # A7: the contract documents no byte limit; the engine still refuses absurd downloads.
 DETAILER_ENGINE_MAX_INPUT_BYTES = env_int("DETAILER_ENGINE_MAX_INPUT_MB", 50) * 1024 * 1024
-DETAILER_ENGINE_CORE = env_str("DETAILER_ENGINE_CORE", "classical")
+# "learned" (a small CNN in enhancer/engine/weights/, run by onnxruntime) or "classical".
+DETAILER_ENGINE_CORE = env_str("DETAILER_ENGINE_CORE", "learned")
+# CPU threads one engine job may use (onnxruntime's intra-op pool).
+DETAILER_ENGINE_THREADS = env_int("DETAILER_ENGINE_THREADS", 2)
 # A job with no result after this long is failed with a reason instead of polled forever.
 DETAILER_JOB_MAX_AGE_MINUTES = env_int("DETAILER_JOB_MAX_AGE_MINUTES", 120)
 # A3: where the cloud puts its webhook signature is undocumented; the engine uses X-Signature.

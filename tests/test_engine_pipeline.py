@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from enhancer.engine import cores, pipeline
-from enhancer.engine.management.commands.engine_benchmark import psnr, synthetic_photo
+from enhancer.engine.management.commands.engine_benchmark import synthetic_photo
 from enhancer.engine.pipeline import (
     EnhanceSettings,
     choose_format,
@@ -20,6 +20,7 @@ from enhancer.engine.pipeline import (
     enhance_image,
     get_core,
 )
+from enhancer.engine.quality import psnr
 
 
 def settings_(**fields) -> EnhanceSettings:
@@ -90,25 +91,27 @@ def test_settings_are_validated():
 # --- fidelity --------------------------------------------------------------------------------
 
 
-def faithful_gain_over_lanczos(original: Image.Image, scale: int) -> float:
+def faithful_gain_over_lanczos(original: Image.Image, scale: int, core: str) -> float:
     w, h = (original.width // scale) * scale, (original.height // scale) * scale
     original = original.convert("RGB").crop((0, 0, w, h))
     small = original.resize((w // scale, h // scale), Image.Resampling.BICUBIC)
     lanczos = small.resize((w, h), Image.Resampling.LANCZOS)
-    engine = enhance_image(small, settings_(scale=scale, details=1, modification=1))
+    engine = enhance_image(small, settings_(scale=scale, details=1, modification=1), get_core(core))
     reference = np.asarray(original)
     return psnr(reference, np.asarray(engine), scale) - psnr(reference, np.asarray(lanczos), scale)
 
 
-def test_faithful_settings_beat_lanczos_on_a_photo_like_image():
-    assert faithful_gain_over_lanczos(synthetic_photo(192, seed=5), 2) > 0.3
+@pytest.mark.parametrize("core", ["classical", "learned"])
+def test_faithful_settings_beat_lanczos_on_a_photo_like_image(core):
+    assert faithful_gain_over_lanczos(synthetic_photo(192, seed=5), 2, core) > 0.3
 
 
+@pytest.mark.parametrize("core", ["classical", "learned"])
 @pytest.mark.parametrize("scale", [2, 4])
-def test_faithful_settings_beat_lanczos_on_real_photos(scale):
+def test_faithful_settings_beat_lanczos_on_real_photos(scale, core):
     data = pytest.importorskip("skimage.data", reason="needs the benchmark extra (scikit-image)")
     for photo in (data.astronaut(), data.camera()):
-        gain = faithful_gain_over_lanczos(Image.fromarray(photo[:256, :256]), scale)
+        gain = faithful_gain_over_lanczos(Image.fromarray(photo[:256, :256]), scale, core)
         assert gain > 0.1
 
 
@@ -382,12 +385,6 @@ def test_encode_reports_the_file(tmp_path, photo):
 
 
 # --- cores -----------------------------------------------------------------------------------
-
-
-def test_default_core_is_classical(settings):
-    if hasattr(settings, "DETAILER_ENGINE_CORE"):
-        del settings.DETAILER_ENGINE_CORE
-    assert get_core().name == "classical"
 
 
 def test_core_comes_from_settings(settings, monkeypatch):

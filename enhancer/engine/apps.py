@@ -10,3 +10,6 @@ class EngineConfig(AppConfig):
     label = "engine"
     verbose_name = "Built-in engine"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks

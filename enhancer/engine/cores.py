@@ -2,8 +2,8 @@
 NumPy filters the pipeline builds on.
 
 A core is the most faithful upscaler we have; everything the user steers (``details``,
-``modification``) happens around it in ``pipeline.py``. That split lets a learned model (ONNX)
-replace the classical core later without touching the tone and detail controls.
+``modification``) happens around it in ``pipeline.py``. That split lets the learned model
+(``learned.py``, ONNX, the default) and the classical core share the tone and detail controls.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ RESTORE_RADIUS = len(_RESTORE_TAPS)
 
 @runtime_checkable
 class UpscaleCore(Protocol):
-    """Pluggable upscaler: float32 H x W x 3 in 0..1 -> (H*scale) x (W*scale) x 3."""
+    """Pluggable upscaler: float32 H x W x 3 in 0..1 -> (H*scale) x (W*scale) x 3, either
+    float32 in 0..1 or uint8."""
 
     name: str
 
@@ -219,7 +220,17 @@ def local_range(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-_CORES: dict[str, Callable[[], UpscaleCore]] = {"classical": ClassicalCore}
+def _learned_core() -> UpscaleCore:
+    from .learned import LearnedCore  # imports onnxruntime only when asked for
+
+    return LearnedCore()
+
+
+DEFAULT_CORE = "learned"
+_CORES: dict[str, Callable[[], UpscaleCore]] = {
+    "classical": ClassicalCore,
+    "learned": _learned_core,
+}
 
 
 def register_core(name: str, factory: Callable[[], UpscaleCore]) -> None:
@@ -238,15 +249,15 @@ def _configured_core_name() -> str:
         from django.conf import settings
         from django.core.exceptions import ImproperlyConfigured
     except ImportError:
-        return "classical"
+        return DEFAULT_CORE
     try:
-        return getattr(settings, "DETAILER_ENGINE_CORE", None) or "classical"
+        return getattr(settings, "DETAILER_ENGINE_CORE", None) or DEFAULT_CORE
     except ImproperlyConfigured:
-        return "classical"
+        return DEFAULT_CORE
 
 
 def get_core(name: str | None = None) -> UpscaleCore:
-    """The named core; ``None`` means ``settings.DETAILER_ENGINE_CORE`` or ``"classical"``."""
+    """The named core; ``None`` means ``settings.DETAILER_ENGINE_CORE`` or ``"learned"``."""
     key = name or _configured_core_name()
     try:
         factory = _CORES[key]

@@ -4,12 +4,14 @@ Flow (see ``enhance_image``):
 1. ``prepare_input``: EXIF orientation, colour management to sRGB, any mode to RGB + alpha.
 2. ``_enhance_low_res``: the user's controls at input resolution, where they cost 1/scale**2:
    CLAHE-like local contrast on luma (modification), an edge-aware detail boost (details).
-3. The core (``cores.py``) restores and enlarges; the classical one sharpens luma with a
-   fitted filter, then Lanczos, strip by strip.
+3. The core restores and enlarges, strip by strip: the learned one (``learned.py``, the
+   default) runs a small CNN on luma; the classical one (``cores.py``) sharpens luma with a
+   fitted filter, then Lanczos.
 4. ``_finish``: halo-free sharpening at output resolution (details) and a seeded grain
    (modification 3) on each strip, which is then pasted into the output image.
-Nothing at output resolution is held as float, nor whole while being worked on: an 8x job
-on 1216 x 1216 would need 1.1 GB for one float32 RGB copy.
+Nothing at output resolution is held as float RGB, nor whole while being worked on: an 8x
+job on 1216 x 1216 would need 1.1 GB for one float32 RGB copy (the learned core keeps one
+strip's luma as float32, a third of that per pixel, and only up to 4x).
 """
 
 from __future__ import annotations
@@ -341,7 +343,8 @@ def _strip_source(
     def upscale(a: int, b: int) -> Image.Image:
         c0, c1 = max(0, a - context), min(h, b + context)
         up = core.upscale(rgb[c0:c1], scale)[(a - c0) * scale : (b - c0) * scale]
-        return Image.fromarray(to_uint8(up), "RGB")
+        # A core may answer in 8 bits already (the learned one does: it ends in Pillow).
+        return Image.fromarray(up if up.dtype == np.uint8 else to_uint8(up), "RGB")
 
     return upscale
 

@@ -1,0 +1,106 @@
+"""`python manage.py engine_train`: build the data set, train, evaluate and export the learned core.
+
+Needs the optional ``train`` extra (``pip install -e .[train]``: PyTorch CPU, ONNX, scikit-image)
+and Debian's apt-get for the wallpaper packages. Writes ``x2.onnx``, ``x4.onnx``, ``metrics.json``
+and ``MODEL_CARD.md`` to ``enhancer/engine/weights/`` (or ``--output``). Same machine, same
+seed: the same weights; the figures are measured afterwards by the runtime core itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from enhancer.engine import learned
+from enhancer.engine.training.data import DataUnavailable, load_photos
+
+INSTALL_HINT = "pip install -e .[train]   (PyTorch 2.13.0 CPU, onnx, scikit-image)"
+
+
+def _int_list(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+class Command(BaseCommand):
+    help = "Train the learned upscaling core (x2, x4) and export it to ONNX with its model card."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--scales", type=_int_list, default=[2, 4])
+        parser.add_argument(
+            "--steps", type=int, default=None, help="Override the training steps (a quick try)."
+        )
+        parser.add_argument("--output", type=Path, default=learned.WEIGHTS_DIR)
+        parser.add_argument(
+            "--evaluate-only",
+            action="store_true",
+            help="Measure the shipped models again and rewrite metrics.json and the card.",
+        )
+        parser.add_argument(
+            "--cache",
+            type=Path,
+            default=None,
+            help="Where the downloaded packages and photos are kept (default: "
+            "DETAILER_DATA_DIR/training-cache).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            from enhancer.engine.training import report
+            from enhancer.engine.training.export import export_onnx
+            from enhancer.engine.training.train import CONFIGS, make_pairs, train
+        except ImportError as exc:
+            raise CommandError(
+                f"Training needs the train extra ({exc}).\n  {INSTALL_HINT}"
+            ) from exc
+        cache = options["cache"] or settings.DATA_DIR / "training-cache"
+        output: Path = options["output"]
+        started = time.perf_counter()
+        try:
+            photos = load_photos(cache)
+        except DataUnavailable as exc:
+            raise CommandError(f"The training photos cannot be fetched: {exc}") from exc
+        self.stdout.write(
+            f"Data: {len(photos.train)} training photos, {len(photos.held_out)} held out "
+            f"({', '.join(photos.held_out)}); {time.perf_counter() - started:.0f} s"
+        )
+        trained = {}
+        if options["evaluate_only"]:
+            options["scales"] = []
+            if (output / "metrics.json").exists():
+                trained = json.loads((output / "metrics.json").read_text()).get("training", {})
+        for scale in options["scales"]:
+            config = CONFIGS[scale]
+            if options["steps"]:
+                config = config.with_steps(options["steps"])
+            train_pairs = make_pairs(photos.train, scale, config.pyramid)
+            eval_pairs = make_pairs(photos.held_out, scale, (1.0,))
+            self.stdout.write(f"Training x{scale}: {config.as_dict()}")
+            began = time.perf_counter()
+            model = train(config, train_pairs, eval_pairs, self.stdout.write)
+            seconds = time.perf_counter() - began
+            size = export_onnx(
+                model,
+                output / f"x{scale}.onnx",
+                # Nothing run-dependent in the file: a second run must write the same bytes.
+                {"config": config.as_dict()},
+            )
+            trained[str(scale)] = {"config": config.as_dict(), "seconds": seconds, "bytes": size}
+            self.stdout.write(f"  wrote {output / f'x{scale}.onnx'} ({size / 1024:.0f} KiB)")
+        if output.resolve() != learned.WEIGHTS_DIR.resolve():
+            self.stdout.write(
+                "Evaluation skipped: the runtime core reads only the shipped weights."
+            )
+            return
+        learned.reset_sessions()
+        self.stdout.write("Evaluating on the held-out photos with the runtime core ...")
+        metrics = report.evaluate(photos.held_out, [2, 4, 8])
+        metrics["training"] = trained
+        (output / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        (output / "MODEL_CARD.md").write_text(report.model_card(metrics))
+        self.stdout.write(report.summary(metrics))
+        self.stdout.write(f"Done in {time.perf_counter() - started:.0f} s.")

@@ -1,0 +1,88 @@
+"""The network: a small residual CNN at input resolution, added to a bicubic upscale.
+
+Everything runs on the low-resolution grid, where a pixel costs 1/scale**2 of an output pixel:
+a 5x5 feature extractor, a stack of 3x3 convolutions with PReLU, and a last 3x3 convolution that
+predicts the scale**2 sub-pixel phases of the luma residual. The bicubic upscale is part of the
+graph too, as a fixed 5x5 convolution onto the same phases, so the exported ONNX model maps a
+low-resolution luma plane straight to the high-resolution one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# Pillow's bicubic is Keys' cubic with a = -0.5; the phases below reproduce its enlargement.
+BICUBIC_A = -0.5
+BICUBIC_RADIUS = 2  # input pixels either side an output phase reads
+
+
+def _cubic(x: float) -> float:
+    x = abs(x)
+    a = BICUBIC_A
+    if x < 1:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    if x < 2:
+        return (((x - 5) * x + 8) * x - 4) * a
+    return 0.0
+
+
+def bicubic_phase_weights(scale: int) -> np.ndarray:
+    """(scale**2, 1, 5, 5) kernels: phase (py, px) of a bicubic enlargement by ``scale``.
+
+    Output pixel ``k * scale + p`` sits at input coordinate ``k + (p + 0.5) / scale - 0.5``;
+    its taps are the input pixels ``k - 2 .. k + 2`` weighted by the cubic of their distance.
+    """
+    taps = np.zeros((scale, 2 * BICUBIC_RADIUS + 1))
+    for p in range(scale):
+        offset = (p + 0.5) / scale - 0.5
+        for i, tap in enumerate(range(-BICUBIC_RADIUS, BICUBIC_RADIUS + 1)):
+            taps[p, i] = _cubic(tap - offset)
+        taps[p] /= taps[p].sum()
+    kernels = np.einsum("yi,xj->yxij", taps, taps).reshape(scale * scale, 1, 5, 5)
+    return kernels.astype(np.float32)
+
+
+class Upscaler(nn.Module):
+    """Luma in (N, 1, H, W), 0..1; luma out (N, 1, H * scale, W * scale)."""
+
+    def __init__(self, scale: int, channels: int = 32, layers: int = 4) -> None:
+        super().__init__()
+        self.scale = scale
+        self.head = nn.Conv2d(1, channels, 5, padding=2)
+        self.head_act = nn.PReLU(channels)
+        body: list[nn.Module] = []
+        for _ in range(layers):
+            body += [nn.Conv2d(channels, channels, 3, padding=1), nn.PReLU(channels)]
+        self.body = nn.Sequential(*body)
+        self.tail = nn.Conv2d(channels, scale * scale, 3, padding=1)
+        self.register_buffer("bicubic", torch.from_numpy(bicubic_phase_weights(scale)))
+        self.shuffle = nn.PixelShuffle(scale)
+        # Start as "bicubic plus almost nothing": the residual branch begins nearly silent and
+        # learns only what bicubic misses. Not exactly zero, or the layers before it get no
+        # gradient until the last one has grown, and training idles for hundreds of steps.
+        nn.init.normal_(self.tail.weight, std=1e-3)
+        nn.init.zeros_(self.tail.bias)
+        for conv in [self.head, *(m for m in self.body if isinstance(m, nn.Conv2d))]:
+            nn.init.kaiming_normal_(conv.weight, a=0.25, nonlinearity="leaky_relu")
+            nn.init.zeros_(conv.bias)
+
+    @property
+    def receptive_radius(self) -> int:
+        """Input pixels either side that can change an output pixel (tiles overlap this)."""
+        convs = [m for m in self.body if isinstance(m, nn.Conv2d)]
+        return max(2 + len(convs) + 1, BICUBIC_RADIUS)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        features = self.head_act(self.head(y))
+        residual = self.tail(self.body(features))
+        base = F.conv2d(F.pad(y, (2, 2, 2, 2), mode="replicate"), self.bicubic)
+        return self.shuffle(base + residual)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(math.prod(p.shape) for p in model.parameters())

@@ -1,0 +1,185 @@
+"""Training loop: bicubic-downscaled luma patches, L1 loss, Adam with a cosine schedule.
+
+Deterministic on a given machine: fixed seeds, one NumPy generator for every random choice,
+PyTorch's deterministic algorithms and a fixed thread count (a different count changes the
+order of floating-point sums, hence the last bits of the weights, but not the figures).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..cores import LUMA_WEIGHTS
+from ..quality import downscale
+from .model import Upscaler
+
+THREADS = 2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    scale: int
+    channels: int = 32
+    layers: int = 4
+    steps: int = 8000
+    batch: int = 16
+    patch: int = 48  # low-resolution side of a training patch
+    learning_rate: float = 1e-3
+    final_learning_rate: float = 1e-5
+    warmup: int = 300
+    seed: int = 2026
+    # Each training photo is also seen shrunk by these factors: more edges per pixel and the
+    # look of photos taken at other distances.
+    pyramid: tuple[float, ...] = (1.0, 0.7, 0.5)
+    # Patches flatter than this (std of luma, 0..1) are mostly skipped: a flat patch teaches
+    # nothing bicubic does not already do, and photos with bokeh are full of them.
+    flat_std: float = 0.02
+    flat_keep: float = 0.15
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def with_steps(self, steps: int) -> TrainConfig:
+        return replace(self, steps=steps)
+
+
+# The shipped models. x4 may be deeper than x2: both run on the same low-resolution grid, and
+# the speed targets give x4 twice the time.
+CONFIGS = {
+    2: TrainConfig(scale=2, channels=32, layers=6, steps=12000, patch=48, learning_rate=4e-3),
+    4: TrainConfig(scale=4, channels=32, layers=10, steps=14000, patch=32, learning_rate=4e-3),
+}
+
+
+def luma_plane(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma of RGB uint8, as float32 in 0..1 (what the runtime core feeds the model)."""
+    return (rgb.astype(np.float32) @ LUMA_WEIGHTS) / np.float32(255)
+
+
+@dataclass
+class Pair:
+    low: np.ndarray  # luma, h x w
+    high: np.ndarray  # luma, (h * scale) x (w * scale)
+
+
+def make_pairs(photos: dict[str, np.ndarray], scale: int, pyramid: tuple[float, ...]) -> list[Pair]:
+    pairs = []
+    for photo in photos.values():
+        image = Image.fromarray(photo)
+        for factor in pyramid:
+            size = (round(image.width * factor), round(image.height * factor))
+            level = image if factor == 1 else image.resize(size, Image.Resampling.LANCZOS)
+            high, low = downscale(np.asarray(level), scale)
+            if low.shape[0] < 64 or low.shape[1] < 64:
+                continue
+            pairs.append(Pair(low=luma_plane(low), high=luma_plane(high)))
+    return pairs
+
+
+class PatchSampler:
+    """Random aligned patches with the eight flips/rotations, weighted by photo area."""
+
+    def __init__(self, pairs: list[Pair], config: TrainConfig, rng: np.random.Generator) -> None:
+        self.pairs, self.config, self.rng = pairs, config, rng
+        areas = np.array([p.low.size for p in pairs], dtype=np.float64)
+        self.weights = areas / areas.sum()
+
+    def patch(self) -> tuple[np.ndarray, np.ndarray]:
+        c, s, rng = self.config, self.config.scale, self.rng
+        while True:
+            pair = self.pairs[rng.choice(len(self.pairs), p=self.weights)]
+            y = int(rng.integers(0, pair.low.shape[0] - c.patch + 1))
+            x = int(rng.integers(0, pair.low.shape[1] - c.patch + 1))
+            low = pair.low[y : y + c.patch, x : x + c.patch]
+            high = pair.high[y * s : (y + c.patch) * s, x * s : (x + c.patch) * s]
+            if high.std() >= c.flat_std or rng.random() < c.flat_keep:
+                break
+        turns, flip = int(rng.integers(0, 4)), bool(rng.integers(0, 2))
+        low, high = np.rot90(low, turns), np.rot90(high, turns)
+        if flip:
+            low, high = low[:, ::-1], high[:, ::-1]
+        return low, high
+
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        patches = [self.patch() for _ in range(self.config.batch)]
+        low = np.stack([p[0] for p in patches])[:, None]
+        high = np.stack([p[1] for p in patches])[:, None]
+        return torch.from_numpy(np.ascontiguousarray(low)), torch.from_numpy(
+            np.ascontiguousarray(high)
+        )
+
+
+def _learning_rate(config: TrainConfig, step: int) -> float:
+    if step < config.warmup:  # a gentle start keeps the PReLUs from dying on the first steps
+        return config.learning_rate * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup - 1)
+    cosine = 0.5 * (1 + math.cos(math.pi * progress))
+    return config.final_learning_rate + (config.learning_rate - config.final_learning_rate) * cosine
+
+
+def luma_psnr_gains(model: Upscaler, pairs: list[Pair]) -> list[float]:
+    """PSNR gain (dB) of the model over bicubic on luma per pair, border of ``scale`` cropped."""
+    s = model.scale
+    gains = []
+    with torch.no_grad():
+        for pair in pairs:
+            low = torch.from_numpy(pair.low)[None, None]
+            out = model(low)[0, 0].numpy()
+            h, w = pair.low.shape
+            bicubic = np.asarray(
+                Image.fromarray(pair.low, "F").resize((w * s, h * s), Image.Resampling.BICUBIC)
+            )
+            crop = (slice(s, -s), slice(s, -s))
+            ref = pair.high[crop]
+            mse_model = np.mean((np.clip(out[crop], 0, 1) - ref) ** 2)
+            mse_bicubic = np.mean((np.clip(bicubic[crop], 0, 1) - ref) ** 2)
+            gains.append(10 * np.log10(mse_bicubic / mse_model))
+    return gains
+
+
+def train(
+    config: TrainConfig,
+    train_pairs: list[Pair],
+    eval_pairs: list[Pair],
+    log: Callable[[str], None],
+) -> Upscaler:
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(config.seed)
+    torch.use_deterministic_algorithms(True)
+    rng = np.random.default_rng(config.seed)
+    model = Upscaler(config.scale, config.channels, config.layers)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    sampler = PatchSampler(train_pairs, config, rng)
+    started = time.perf_counter()
+    report_every = max(1, config.steps // 8)
+    running = 0.0
+    for step in range(config.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = _learning_rate(config, step)
+        low, high = sampler.batch()
+        loss = torch.nn.functional.l1_loss(model(low), high)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        running += float(loss.detach())
+        if eval_pairs and ((step + 1) % report_every == 0 or step + 1 == config.steps):
+            model.eval()
+            gains = luma_psnr_gains(model, eval_pairs)
+            gain = float(np.mean(gains))
+            model.train()
+            log(
+                f"  x{config.scale} step {step + 1:>6}/{config.steps}  "
+                f"L1 {running / report_every:.5f}  held-out luma gain over bicubic {gain:+.2f} dB"
+                f"  ({time.perf_counter() - started:.0f} s)  "
+                + " ".join(f"{g:+.1f}" for g in gains)
+            )
+            running = 0.0
+    model.eval()
+    return model

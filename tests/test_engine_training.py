@@ -1,0 +1,78 @@
+"""The training code (needs the optional train extra: PyTorch and ONNX; skipped without it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from enhancer.engine.learned import LearnedCore  # noqa: E402
+from enhancer.engine.management.commands.engine_benchmark import synthetic_photo  # noqa: E402
+from enhancer.engine.training.export import export_onnx  # noqa: E402
+from enhancer.engine.training.model import Upscaler  # noqa: E402
+from enhancer.engine.training.train import (  # noqa: E402
+    CONFIGS,
+    TrainConfig,
+    luma_psnr_gains,
+    make_pairs,
+    train,
+)
+
+
+@pytest.fixture(scope="module")
+def photos() -> dict[str, np.ndarray]:
+    return {f"synthetic{i}": np.asarray(synthetic_photo(288, seed=i)) for i in range(3)}
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_silent_network_is_exactly_pillows_bicubic(scale):
+    # With the residual branch silenced, the graph's built-in bicubic is all there is.
+    y = np.random.default_rng(0).random((40, 52), dtype=np.float32)
+    model = Upscaler(scale).eval()
+    torch.nn.init.zeros_(model.tail.weight)
+    with torch.no_grad():
+        out = model(torch.from_numpy(y)[None, None])[0, 0].numpy()
+    size = (52 * scale, 40 * scale)
+    pillow = np.asarray(Image.fromarray(y, "F").resize(size, Image.Resampling.BICUBIC))
+    inner = (slice(2 * scale, -2 * scale),) * 2  # Pillow and replicate padding differ at edges
+    assert np.abs(out[inner] - pillow[inner]).max() < 1e-5
+
+
+def _tiny(scale: int) -> TrainConfig:
+    return TrainConfig(scale=scale, channels=8, layers=2, steps=60, batch=4, patch=24, warmup=5)
+
+
+def test_training_is_reproducible_and_learns(photos):
+    pairs = make_pairs(photos, 2, (1.0,))
+    first = train(_tiny(2), pairs, pairs[:1], lambda _: None)
+    second = train(_tiny(2), pairs, pairs[:1], lambda _: None)
+    for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert np.mean(luma_psnr_gains(first, pairs)) > 0.05  # 60 tiny steps: a start
+
+
+def test_export_runs_in_onnxruntime_like_in_pytorch(tmp_path, photos):
+    import onnxruntime as ort
+
+    model = train(_tiny(4), make_pairs(photos, 4, (1.0,)), [], lambda _: None)
+    path = tmp_path / "x4.onnx"
+    export_onnx(model, path, {"note": "test"})
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    y = np.random.default_rng(1).random((1, 1, 37, 45), dtype=np.float32)
+    (ours,) = session.run(None, {"luma": y})
+    with torch.no_grad():
+        reference = model(torch.from_numpy(y)).numpy()
+    assert ours.shape == (1, 1, 148, 180)
+    assert np.abs(ours - reference).max() < 1e-4
+    meta = session.get_modelmeta().custom_metadata_map["detailer"]
+    assert '"receptive_radius": 5' in meta and '"scale": 4' in meta
+
+
+def test_shipped_configs_fit_the_runtime():
+    for scale, config in CONFIGS.items():
+        assert config.scale == scale
+        radius = Upscaler(scale, config.channels, config.layers).receptive_radius
+        assert radius <= LearnedCore.context
