@@ -68,11 +68,13 @@ class Command(BaseCommand):
             f"Data: {len(photos.train)} training photos, {len(photos.held_out)} held out "
             f"({', '.join(photos.held_out)}); {time.perf_counter() - started:.0f} s"
         )
+        # Keep the record of a scale that is not retrained now (``--scales 4`` after a change
+        # to the x4 network leaves the x2 facts in the model card).
         trained = {}
+        if (output / "metrics.json").exists():
+            trained = json.loads((output / "metrics.json").read_text()).get("training", {})
         if options["evaluate_only"]:
             options["scales"] = []
-            if (output / "metrics.json").exists():
-                trained = json.loads((output / "metrics.json").read_text()).get("training", {})
         for scale in options["scales"]:
             config = CONFIGS[scale]
             if options["steps"]:
