@@ -140,11 +140,10 @@ def held_out_photos(quick: bool, cache: Path) -> tuple[dict[str, np.ndarray], st
     if quick:
         return photos, "quick: scikit-image's four only"
     try:
-        wallpapers = wallpaper_originals(cache)
+        wallpapers = wallpaper_originals(cache, held_out_wallpapers())
     except DataUnavailable as exc:
         return photos, f"the held-out wallpapers are unavailable here ({exc})"
-    for wallpaper in held_out_wallpapers():
-        photos[wallpaper.name] = wallpapers[wallpaper.name]
+    photos.update(wallpapers)
     return photos, "scikit-image's four and every fifth Debian wallpaper photo"
 
 
