@@ -19,6 +19,15 @@ from torch.nn import functional as F
 # Pillow's bicubic is Keys' cubic with a = -0.5; the phases below reproduce its enlargement.
 BICUBIC_A = -0.5
 BICUBIC_RADIUS = 2  # input pixels either side an output phase reads
+# The network sees luma - 0.5: inputs centred on zero keep the first layer's pre-activations
+# balanced. Uncentred, half of the training runs blew up in the first thousand steps at the
+# learning rates that train fastest, and the others learned slower.
+LUMA_CENTRE = 0.5
+# PReLU's starting slope. (Tried instead: a fixed leaky ReLU, which onnxruntime fuses with the
+# convolution, so a network with half as many layers again runs in the same time. At x2, nine
+# leaky layers learned no better than six PReLU layers in 3,000 steps, at 1.7 times the training
+# time per step; at x4, fourteen leaky layers died at the learning rate that suits PReLU.)
+NEGATIVE_SLOPE = 0.2
 
 
 def _cubic(x: float) -> float:
@@ -54,10 +63,13 @@ class Upscaler(nn.Module):
         super().__init__()
         self.scale = scale
         self.head = nn.Conv2d(1, channels, 5, padding=2)
-        self.head_act = nn.PReLU(channels)
+        self.head_act = nn.PReLU(channels, init=NEGATIVE_SLOPE)
         body: list[nn.Module] = []
         for _ in range(layers):
-            body += [nn.Conv2d(channels, channels, 3, padding=1), nn.PReLU(channels)]
+            body += [
+                nn.Conv2d(channels, channels, 3, padding=1),
+                nn.PReLU(channels, init=NEGATIVE_SLOPE),
+            ]
         self.body = nn.Sequential(*body)
         self.tail = nn.Conv2d(channels, scale * scale, 3, padding=1)
         self.register_buffer("bicubic", torch.from_numpy(bicubic_phase_weights(scale)))
@@ -68,7 +80,7 @@ class Upscaler(nn.Module):
         nn.init.normal_(self.tail.weight, std=1e-3)
         nn.init.zeros_(self.tail.bias)
         for conv in [self.head, *(m for m in self.body if isinstance(m, nn.Conv2d))]:
-            nn.init.kaiming_normal_(conv.weight, a=0.25, nonlinearity="leaky_relu")
+            nn.init.kaiming_normal_(conv.weight, a=NEGATIVE_SLOPE, nonlinearity="leaky_relu")
             nn.init.zeros_(conv.bias)
 
     @property
@@ -78,7 +90,7 @@ class Upscaler(nn.Module):
         return max(2 + len(convs) + 1, BICUBIC_RADIUS)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        features = self.head_act(self.head(y))
+        features = self.head_act(self.head(y - LUMA_CENTRE))
         residual = self.tail(self.body(features))
         base = F.conv2d(F.pad(y, (2, 2, 2, 2), mode="replicate"), self.bicubic)
         return self.shuffle(base + residual)

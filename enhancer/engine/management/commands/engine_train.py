@@ -79,7 +79,8 @@ class Command(BaseCommand):
             config = CONFIGS[scale]
             if options["steps"]:
                 config = config.with_steps(options["steps"])
-            train_pairs = make_pairs(photos.train, scale, config.pyramid)
+            train_photos = photos.training(config.added_photos)
+            train_pairs = make_pairs(train_photos, scale, config.pyramid)
             eval_pairs = make_pairs(photos.held_out, scale, (1.0,))
             self.stdout.write(f"Training x{scale}: {config.as_dict()}")
             began = time.perf_counter()
@@ -91,7 +92,12 @@ class Command(BaseCommand):
                 # Nothing run-dependent in the file: a second run must write the same bytes.
                 {"config": config.as_dict()},
             )
-            trained[str(scale)] = {"config": config.as_dict(), "seconds": seconds, "bytes": size}
+            trained[str(scale)] = {
+                "config": config.as_dict(),
+                "photos": len(train_photos),
+                "seconds": seconds,
+                "bytes": size,
+            }
             self.stdout.write(f"  wrote {output / f'x{scale}.onnx'} ({size / 1024:.0f} KiB)")
         if output.resolve() != learned.WEIGHTS_DIR.resolve():
             self.stdout.write(
