@@ -122,7 +122,7 @@ def test_the_site_runs_the_learned_core_without_pytorch():
 
 def test_held_out_photos_are_never_trained_on():
     held = {w.name for w in data.held_out_wallpapers()}
-    splittable = [w for w in data.WALLPAPERS if not w.training_only]
+    splittable = [w for w in data.WALLPAPERS if not w.added_later]
     assert len(held) == -(-len(splittable) // data.HOLD_OUT_EVERY)
     assert held < {w.name for w in splittable}
     assert not set(data.HELD_OUT_SKIMAGE) & set(data.TRAIN_SKIMAGE)
@@ -143,7 +143,7 @@ def test_adding_training_photos_leaves_the_held_out_set_unchanged():
         "Storm",
         "YellowFlower",
     }
-    assert {w.package for w in data.WALLPAPERS if w.training_only} == {
+    assert {w.package for w in data.WALLPAPERS if w.added_later} == {
         "lxqt-themes",
         "plasma-workspace-wallpapers",
     }
@@ -151,8 +151,8 @@ def test_adding_training_photos_leaves_the_held_out_set_unchanged():
 
 def test_a_model_can_train_without_the_added_photos():
     pixel = np.zeros((1, 1, 3), np.uint8)
-    added = next(w.name for w in data.WALLPAPERS if w.training_only)
-    original = next(w.name for w in data.WALLPAPERS if not w.training_only)
+    added = next(w.name for w in data.WALLPAPERS if w.added_later)
+    original = next(w.name for w in data.WALLPAPERS if not w.added_later)
     photos = data.PhotoSet(train={added: pixel, original: pixel, "rocket": pixel}, held_out={})
     assert set(photos.training()) == {added, original, "rocket"}
     assert set(photos.training(with_added=False)) == {original, "rocket"}

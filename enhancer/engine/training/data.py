@@ -19,6 +19,7 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,8 @@ import numpy as np
 from PIL import Image
 
 WALLPAPER_SIDE = 1536
-# The held-out wallpapers: every fifth in name order, chosen by rule before any training.
+# The held-out wallpapers: every fifth of the first three packages' photos in name order,
+# chosen by rule before any training.
 HOLD_OUT_EVERY = 5
 # scikit-image's four classics are held out too (they are also the benchmark's quick set).
 HELD_OUT_SKIMAGE = ("astronaut", "camera", "coffee", "chelsea")
@@ -93,8 +95,9 @@ class Wallpaper:
     path: str  # inside the package
     author: str
     licence: str
-    # Never held out: added after the split was fixed, so the held-out set stays comparable.
-    training_only: bool = False
+    # Added after the split was fixed and never held out, so the held-out set stays comparable;
+    # a model may train without them (``TrainConfig.added_photos``).
+    added_later: bool = False
     # Plasma keeps every wallpaper as <title>/contents/images/<size>.jpg: the title names it.
     title: str = ""
 
@@ -141,12 +144,16 @@ _LXQT_PHOTOS = (  # (file, author) as in the package's wallpapers/License credit
 
 def _plasma(title: str, author: str) -> Wallpaper:
     path = f"usr/share/wallpapers/{title}/contents/images/2560x1600.jpg"
-    return Wallpaper("plasma-workspace-wallpapers", path, author, "LGPL-3", True, title)
+    return Wallpaper(
+        "plasma-workspace-wallpapers", path, author, "LGPL-3", added_later=True, title=title
+    )
 
 
 def _lxqt(file_name: str, author: str) -> Wallpaper:
     path = f"usr/share/lxqt/wallpapers/{file_name}"
-    return Wallpaper("lxqt-themes", path, author, "LGPL-2.1+", True)
+    # debian/copyright covers them with the package's LGPL-2.1+; upstream's credits file says
+    # CC-BY-SA-3.0. Both are listed, so attribution and share-alike stay visible.
+    return Wallpaper("lxqt-themes", path, author, "LGPL-2.1+ / CC-BY-SA-3.0", added_later=True)
 
 
 # The natural photographs of these packages (their abstract renders and patterns are left out).
@@ -200,7 +207,7 @@ WALLPAPERS = (
 
 
 def held_out_wallpapers() -> tuple[Wallpaper, ...]:
-    ordered = sorted((w for w in WALLPAPERS if not w.training_only), key=lambda w: w.name.lower())
+    ordered = sorted((w for w in WALLPAPERS if not w.added_later), key=lambda w: w.name.lower())
     return tuple(ordered[::HOLD_OUT_EVERY])
 
 
@@ -244,7 +251,7 @@ def _fetch_package(package: Package, cache: Path) -> Path:
     raise DataUnavailable(f"{spec} does not have the expected SHA-256 {package.sha256}")
 
 
-def _extract(deb: Path, wallpapers: list[Wallpaper], destination: Path) -> None:
+def _extract(deb: Path, wallpapers: Sequence[Wallpaper], destination: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["dpkg-deb", "-x", str(deb), tmp], check=True)  # noqa: S603, S607
         for wallpaper in wallpapers:
@@ -252,11 +259,11 @@ def _extract(deb: Path, wallpapers: list[Wallpaper], destination: Path) -> None:
 
 
 def wallpaper_originals(
-    cache: Path, wallpapers: tuple[Wallpaper, ...] = WALLPAPERS
+    cache: Path, wallpapers: Sequence[Wallpaper] = WALLPAPERS
 ) -> dict[str, np.ndarray]:
     """name -> RGB uint8 original (long side ``WALLPAPER_SIDE``), fetching what is missing.
 
-    Only the packages ``wallpapers`` come from are fetched (the benchmark needs three of five).
+    Only the packages ``wallpapers`` come from are fetched (the benchmark's come from two).
     """
     raw = cache / "wallpapers"
     raw.mkdir(parents=True, exist_ok=True)
@@ -298,11 +305,11 @@ class PhotoSet:
     train: dict[str, np.ndarray]
     held_out: dict[str, np.ndarray]
 
-    def training(self, with_added: bool = True) -> dict[str, np.ndarray]:
-        """The training photos, without the later packages' ones unless ``with_added``."""
+    def training(self, *, with_added: bool = True) -> dict[str, np.ndarray]:
+        """The training photos, without the ones added later unless ``with_added``."""
         if with_added:
             return self.train
-        added = {w.name for w in WALLPAPERS if w.training_only}
+        added = {w.name for w in WALLPAPERS if w.added_later}
         return {name: photo for name, photo in self.train.items() if name not in added}
 
 

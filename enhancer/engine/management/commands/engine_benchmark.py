@@ -144,7 +144,7 @@ def held_out_photos(quick: bool, cache: Path) -> tuple[dict[str, np.ndarray], st
     except DataUnavailable as exc:
         return photos, f"the held-out wallpapers are unavailable here ({exc})"
     photos.update(wallpapers)
-    return photos, "scikit-image's four and every fifth Debian wallpaper photo"
+    return photos, "scikit-image's four and six Debian wallpaper photos"
 
 
 def comparison(photo: np.ndarray, box: tuple[int, int, int, int], scale: int) -> Image.Image:

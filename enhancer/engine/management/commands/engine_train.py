@@ -79,10 +79,12 @@ class Command(BaseCommand):
             config = CONFIGS[scale]
             if options["steps"]:
                 config = config.with_steps(options["steps"])
-            train_photos = photos.training(config.added_photos)
+            train_photos = photos.training(with_added=config.added_photos)
             train_pairs = make_pairs(train_photos, scale, config.pyramid)
             eval_pairs = make_pairs(photos.held_out, scale, (1.0,))
-            self.stdout.write(f"Training x{scale}: {config.as_dict()}")
+            self.stdout.write(
+                f"Training x{scale} on {len(train_photos)} photos: {config.as_dict()}"
+            )
             began = time.perf_counter()
             model = train(config, train_pairs, eval_pairs, self.stdout.write)
             seconds = time.perf_counter() - began
