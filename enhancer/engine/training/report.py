@@ -117,9 +117,10 @@ def model_card(metrics: dict) -> str:
             f"{facts['seconds'] / 60:.1f} min | {facts['bytes'] / 1024:.0f} KiB |"
         )
     with_added = [f"x{s}" for s, f in sorted(training.items()) if f["config"]["added_photos"]]
+    held_out = set(_held_out_wallpapers())
 
     def use(wallpaper: Wallpaper) -> str:
-        if wallpaper in _held_out_wallpapers():
+        if wallpaper in held_out:
             return "held out"
         if wallpaper.added_later and len(with_added) < len(training):
             return f"training ({', '.join(with_added) or 'none'})"
