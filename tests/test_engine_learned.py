@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from enhancer.engine import learned
+from enhancer.engine import learned, pipeline
 from enhancer.engine.cores import get_core, luma
 from enhancer.engine.management.commands.engine_benchmark import synthetic_photo
 from enhancer.engine.pipeline import EnhanceSettings, enhance_image
@@ -60,6 +60,16 @@ def test_every_scale_enlarges(photo_rgb, scale):
     image = Image.fromarray((photo_rgb[:30, :20] * 255).astype(np.uint8))
     result = enhance_image(image, EnhanceSettings(scale, 1, 1), get_core("learned"))
     assert result.size == (20 * scale, 30 * scale)
+
+
+def test_8x_in_strips_matches_one_pass(photo_rgb, monkeypatch):
+    # At 8x the core answers with a Pillow image, which the pipeline cuts into strips.
+    image = Image.fromarray(np.rint(photo_rgb[:40, :24] * 255).astype(np.uint8))
+    direct = learned.LearnedCore().upscale(np.asarray(image, dtype=np.float32) / 255, 8)
+    monkeypatch.setattr(pipeline, "STRIP_PIXELS", 24 * 64 * 9)  # 9 input rows a strip
+    in_strips = np.asarray(enhance_image(image, EnhanceSettings(8, 1, 1)), np.int16)
+    assert in_strips.shape == (320, 192, 3)
+    assert np.abs(in_strips - np.asarray(direct, np.int16)).max() <= 1  # float rounding only
 
 
 def test_details_1_modification_1_is_the_network_itself(photo_rgb):

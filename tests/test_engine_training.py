@@ -7,11 +7,15 @@ import pytest
 from PIL import Image
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
+onnx = pytest.importorskip("onnx")
 
 from enhancer.engine.learned import LearnedCore  # noqa: E402
 from enhancer.engine.management.commands.engine_benchmark import synthetic_photo  # noqa: E402
-from enhancer.engine.training.export import export_onnx  # noqa: E402
+from enhancer.engine.training.export import (  # noqa: E402
+    DepthwisePReLU,
+    export_onnx,
+    onnx_ready,
+)
 from enhancer.engine.training.model import Upscaler  # noqa: E402
 from enhancer.engine.training.train import (  # noqa: E402
     CONFIGS,
@@ -69,6 +73,22 @@ def test_export_runs_in_onnxruntime_like_in_pytorch(tmp_path, photos):
     assert np.abs(ours - reference).max() < 1e-4
     meta = session.get_modelmeta().custom_metadata_map["detailer"]
     assert '"receptive_radius": 5' in meta and '"scale": 4' in meta
+    # PReLU leaves onnxruntime's blocked layout; the export writes it as depthwise convolutions.
+    assert "PRelu" not in {node.op_type for node in onnx.load(str(path)).graph.node}
+
+
+def test_prelu_is_rewritten_only_where_that_is_exact():
+    model = Upscaler(2, channels=8, layers=2).eval()
+    with torch.no_grad():
+        model.head_act.weight[3] = 1.5  # a slope above 1: relu((1 - a) x) would be wrong
+        model.body[1].weight.uniform_(-0.3, 0.9)
+    ready = onnx_ready(model)
+    assert isinstance(ready.head_act, torch.nn.PReLU)
+    assert isinstance(ready.body[1], DepthwisePReLU)
+    x = torch.randn(2, 8, 9, 11)
+    with torch.no_grad():
+        assert torch.allclose(ready.body[1](x), model.body[1](x), atol=1e-6)
+    assert isinstance(model.body[1], torch.nn.PReLU)  # the trained model itself is untouched
 
 
 def test_shipped_configs_fit_the_runtime():

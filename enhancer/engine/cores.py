@@ -46,11 +46,11 @@ RESTORE_RADIUS = len(_RESTORE_TAPS)
 @runtime_checkable
 class UpscaleCore(Protocol):
     """Pluggable upscaler: float32 H x W x 3 in 0..1 -> (H*scale) x (W*scale) x 3, either
-    float32 in 0..1 or uint8."""
+    float32 in 0..1, uint8, or an RGB image."""
 
     name: str
 
-    def upscale(self, rgb: np.ndarray, scale: int) -> np.ndarray: ...
+    def upscale(self, rgb: np.ndarray, scale: int) -> np.ndarray | Image.Image: ...
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:

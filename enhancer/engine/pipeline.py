@@ -342,8 +342,12 @@ def _strip_source(
 
     def upscale(a: int, b: int) -> Image.Image:
         c0, c1 = max(0, a - context), min(h, b + context)
-        up = core.upscale(rgb[c0:c1], scale)[(a - c0) * scale : (b - c0) * scale]
-        # A core may answer in 8 bits already (the learned one does: it ends in Pillow).
+        up = core.upscale(rgb[c0:c1], scale)
+        top, bottom = (a - c0) * scale, (b - c0) * scale
+        if isinstance(up, Image.Image):  # a core may answer with an image (the learned one at 8x)
+            return up.crop((0, top, up.width, bottom))
+        up = up[top:bottom]
+        # A core may answer in 8 bits already (the learned one does).
         return Image.fromarray(up if up.dtype == np.uint8 else to_uint8(up), "RGB")
 
     return upscale
