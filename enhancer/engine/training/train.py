@@ -30,7 +30,11 @@ class TrainConfig:
     layers: int = 4
     steps: int = 8000
     batch: int = 16
-    patch: int = 48  # low-resolution side of a training patch
+    # Low-resolution side of a training patch. At x4 (32 px, receptive radius 15) almost every
+    # output pixel sees the zero padding at a patch border, which it never does inside a tile.
+    # Giving the patch 8 px of extra context and taking the loss on the middle only measured the
+    # same (+1.51 against +1.50 dB halfway through 3,000 steps) at 2.25 times the cost.
+    patch: int = 48
     learning_rate: float = 1e-3
     final_learning_rate: float = 1e-5
     warmup: int = 300
