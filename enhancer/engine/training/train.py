@@ -63,9 +63,9 @@ class TrainConfig:
 
 # The shipped models. x4 may be deeper than x2: both run on the same low-resolution grid, and
 # the speed targets give x4 twice the time. x2 has eight layers: +2.09 dB after 3,000 steps
-# against +1.93 with six (+2.19 against +2.14 after the full schedule), at about 2.1 s for a
-# 1216 px photo. x4 stays at ten: twelve layers, trained the same, measured +1.77 dB against
-# +1.79.
+# against +1.93 with six (+2.19 against +2.14 after the full schedule), at 2.0 s for a 1216 px
+# photo on a CPU with VNNI and 2.6 s on an AVX2-only one. x4 stays at ten: twelve layers,
+# trained the same, measured +1.77 dB against +1.79.
 CONFIGS = {
     2: TrainConfig(scale=2, channels=32, layers=8, steps=12000, patch=48, learning_rate=4e-3),
     4: TrainConfig(

@@ -10,6 +10,7 @@ hide another's. Figures are printed, never asserted: timings vary by +-40% from 
 
 from __future__ import annotations
 
+import importlib.metadata
 import multiprocessing
 import os
 import resource
@@ -327,10 +328,9 @@ def speed_runs(scales: list[int]) -> list[Run]:
 
 def _onnxruntime_version() -> str:
     try:
-        import onnxruntime
-    except ImportError:
+        return importlib.metadata.version("onnxruntime")
+    except importlib.metadata.PackageNotFoundError:
         return "not installed"
-    return onnxruntime.__version__
 
 
 def _int_list(text: str) -> list[int]:
