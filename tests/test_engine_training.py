@@ -14,6 +14,7 @@ from enhancer.engine.management.commands.engine_benchmark import synthetic_photo
 from enhancer.engine.training.export import (  # noqa: E402
     DepthwisePReLU,
     export_onnx,
+    load_onnx_weights,
     onnx_ready,
 )
 from enhancer.engine.training.model import Upscaler  # noqa: E402
@@ -77,6 +78,26 @@ def test_export_runs_in_onnxruntime_like_in_pytorch(tmp_path, photos):
     assert "PRelu" not in {node.op_type for node in onnx.load(str(path)).graph.node}
 
 
+def test_a_network_starts_from_another_scales_exported_weights(tmp_path, photos):
+    x2 = train(_tiny(2), make_pairs(photos, 2, (1.0,)), [], lambda _: None)
+    with torch.no_grad():
+        x2.body[1].weight[0] = 1.5  # one PReLU the export cannot rewrite: it stays a PRelu
+    export_onnx(x2, tmp_path / "x2.onnx", {})
+    x4 = Upscaler(4, channels=8, layers=3)
+    fresh = {name: value.clone() for name, value in x4.named_parameters()}
+    copied = x4.start_from(load_onnx_weights(tmp_path / "x2.onnx"))
+    assert set(copied) == {
+        "head.weight", "head.bias", "head_act.weight",
+        "body.0.weight", "body.0.bias", "body.1.weight",
+        "body.2.weight", "body.2.bias", "body.3.weight",
+    }  # fmt: skip
+    trained = dict(x2.named_parameters())
+    for name, value in x4.named_parameters():
+        # The tail predicts x4's phases and body.4 has no x2 counterpart: both keep their start.
+        expected = trained[name] if name in copied else fresh[name]
+        assert torch.equal(value, expected), name
+
+
 def test_prelu_is_rewritten_only_where_that_is_exact():
     model = Upscaler(2, channels=8, layers=2).eval()
     with torch.no_grad():
@@ -96,3 +117,15 @@ def test_shipped_configs_fit_the_runtime():
         assert config.scale == scale
         radius = Upscaler(scale, config.channels, config.layers).receptive_radius
         assert radius <= LearnedCore.context
+        # A network starts from one trained before it (engine_train goes in ascending order).
+        assert config.start_from is None or config.start_from in CONFIGS
+        assert (config.start_from or 0) < scale
+
+
+def test_engine_train_refuses_a_network_whose_starting_network_is_missing(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=r"x4 starts from the x2 network.*--scales 2,4"):
+        call_command("engine_train", "--scales", "4", "--output", str(tmp_path))
+    with pytest.raises(CommandError, match="no x3 network"):
+        call_command("engine_train", "--scales", "3", "--output", str(tmp_path))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import onnx
 import torch
+from onnx import numpy_helper
 from torch import nn
 from torch.nn import functional as F
 
@@ -83,3 +84,35 @@ def export_onnx(model: Upscaler, path: Path, extra: dict) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return len(data)
+
+
+def load_onnx_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The trained parameters of a network :func:`export_onnx` wrote, named as in the model.
+
+    Its inverse, for starting one network from another. Read from the graph's nodes, whose
+    names carry the module paths, rather than from the initializers' names, which the exporter
+    may rename (a PReLU's slope) or share (equal tensors): a :class:`DepthwisePReLU` is two
+    depthwise convolutions, and its slope is the one summed, not the one behind the ReLU.
+    """
+    graph = onnx.load(str(path)).graph
+    values = {item.name: numpy_helper.to_array(item) for item in graph.initializer}
+    consumers: dict[str, set[str]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, set()).add(node.op_type)
+    state = {}
+    for node in graph.node:
+        parts = node.name.rsplit("/", 2)  # "/body/body.0/Conv" -> module "body.0"
+        if len(parts) < 3 or not parts[-2] or node.op_type not in ("Conv", "PRelu"):
+            continue  # the graph's own steps, such as the built-in bicubic
+        module, weight = parts[-2], values[node.input[1]]
+        if node.op_type == "PRelu":
+            state[f"{module}.weight"] = weight.reshape(-1)
+        elif weight.shape[1:] == (1, 1, 1):  # half of a DepthwisePReLU
+            if "Add" in consumers[node.output[0]]:
+                state[f"{module}.weight"] = weight.reshape(-1)
+        else:
+            state[f"{module}.weight"] = weight
+            if len(node.input) > 2:
+                state[f"{module}.bias"] = values[node.input[2]]
+    return {name: torch.from_numpy(value.copy()) for name, value in state.items()}

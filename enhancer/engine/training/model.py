@@ -93,6 +93,23 @@ class Upscaler(nn.Module):
         convs = [m for m in self.body if isinstance(m, nn.Conv2d)]
         return max(2 + len(convs) + 1, BICUBIC_RADIUS)
 
+    def start_from(self, trained: dict[str, torch.Tensor]) -> list[str]:
+        """Copy the head and body of another scale's trained network; returns what was copied.
+
+        The tail predicts this scale's phases, so it keeps its own start, as do body layers
+        the other network does not have.
+        """
+        own = self.state_dict()  # shares storage with the parameters
+        copied = []
+        with torch.no_grad():
+            for name, value in trained.items():
+                target = own.get(name)
+                if name.startswith("tail.") or target is None or target.numel() != value.numel():
+                    continue
+                target.copy_(value.reshape(target.shape))
+                copied.append(name)
+        return copied
+
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         features = self.head_act(self.head(y - LUMA_CENTRE))
         residual = self.tail(self.body(features))

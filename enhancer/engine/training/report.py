@@ -106,13 +106,18 @@ def _x8_lines(metrics: dict) -> list[str]:
     ]
 
 
+def _start(config: dict) -> str:
+    return f"x{config['start_from']}" if config.get("start_from") else "scratch"
+
+
 def model_card(metrics: dict) -> str:
     training = metrics.get("training", {})
     config_lines = []
     for scale, facts in sorted(training.items()):
         c = facts["config"]
         config_lines.append(
-            f"| x{scale} | {c['channels']} x {c['layers']} | {facts.get('photos', '?')} | "
+            f"| x{scale} | {c['channels']} x {c['layers']} | {_start(c)} | "
+            f"{facts.get('photos', '?')} | "
             f"{c['steps']} | {c['batch']} | {c['patch']} | {c['learning_rate']} | "
             f"{facts['seconds'] / 60:.1f} min | {facts['bytes'] / 1024:.0f} KiB |"
         )
@@ -161,10 +166,17 @@ def model_card(metrics: dict) -> str:
             "ones; L1 loss on luma, Adam with warm-up and a cosine learning-rate schedule, fixed",
             "seed, 2 threads.",
             "",
-            "| model | channels x layers | training photos | steps | batch "
+            "| model | channels x layers | starts from | training photos | steps | batch "
             "| patch (low-res px) | learning rate | training time | ONNX |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|",
             *config_lines,
+            "",
+            "x4 starts from the trained x2 network: its head and first eight layers are copied,",
+            "its last two layers and its tail (which predicts x4's phases) start fresh. The x2",
+            "network has seen more photos (the added ones) and more patches; after 3,000 steps",
+            "x4 measured +1.76 dB started this way against +1.65 from scratch (+1.74 at half",
+            "the learning rate). `engine_train --scales 4` therefore starts from the `x2.onnx`",
+            "beside it.",
             "",
             f"Gradients are clipped to a norm of {clip} (a few times their usual size) so that",
             "an outlier batch cannot throw a run away.",

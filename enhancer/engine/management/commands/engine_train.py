@@ -51,7 +51,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             from enhancer.engine.training import report
-            from enhancer.engine.training.export import export_onnx
+            from enhancer.engine.training.export import export_onnx, load_onnx_weights
             from enhancer.engine.training.train import CONFIGS, make_pairs, train
         except ImportError as exc:
             raise CommandError(
@@ -60,6 +60,20 @@ class Command(BaseCommand):
         cache = options["cache"] or settings.DATA_DIR / "training-cache"
         output: Path = options["output"]
         started = time.perf_counter()
+        if options["evaluate_only"]:
+            options["scales"] = []
+        # Checked before the long steps: the scales exist, and a network that starts from
+        # another finds it (trained in this run, or already in the output directory).
+        for scale in options["scales"]:
+            if scale not in CONFIGS:
+                raise CommandError(f"There is no x{scale} network; the scales are {list(CONFIGS)}.")
+            source = CONFIGS[scale].start_from
+            missing = source and source not in options["scales"]
+            if missing and not (output / f"x{source}.onnx").exists():
+                raise CommandError(
+                    f"x{scale} starts from the x{source} network, and "
+                    f"{output / f'x{source}.onnx'} is missing: use --scales {source},{scale}"
+                )
         try:
             photos = load_photos(cache)
         except DataUnavailable as exc:
@@ -73,12 +87,14 @@ class Command(BaseCommand):
         trained = {}
         if (output / "metrics.json").exists():
             trained = json.loads((output / "metrics.json").read_text()).get("training", {})
-        if options["evaluate_only"]:
-            options["scales"] = []
-        for scale in options["scales"]:
+        # Ascending, so a network that starts from a smaller scale's finds it freshly written.
+        for scale in sorted(options["scales"]):
             config = CONFIGS[scale]
             if options["steps"]:
                 config = config.with_steps(options["steps"])
+            start = None
+            if config.start_from:
+                start = load_onnx_weights(output / f"x{config.start_from}.onnx")
             train_photos = photos.training(with_added=config.added_photos)
             train_pairs = make_pairs(train_photos, scale, config.pyramid)
             eval_pairs = make_pairs(photos.held_out, scale, (1.0,))
@@ -86,7 +102,7 @@ class Command(BaseCommand):
                 f"Training x{scale} on {len(train_photos)} photos: {config.as_dict()}"
             )
             began = time.perf_counter()
-            model = train(config, train_pairs, eval_pairs, self.stdout.write)
+            model = train(config, train_pairs, eval_pairs, self.stdout.write, start)
             seconds = time.perf_counter() - began
             size = export_onnx(
                 model,
