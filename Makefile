@@ -59,7 +59,7 @@ benchmark: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[benchmark]"
 	$(BIN)/python manage.py engine_benchmark
 
-# Retrain the learned core (about 50 minutes on two cores): fetches the licence-clean photos,
+# Retrain the learned core (about 45 minutes on two cores): fetches the licence-clean photos,
 # trains x2 and x4, and rewrites enhancer/engine/weights/ (ONNX files, metrics, model card).
 train: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[train]"
