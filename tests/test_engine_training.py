@@ -20,6 +20,7 @@ from enhancer.engine.training.export import (  # noqa: E402
 from enhancer.engine.training.model import Upscaler  # noqa: E402
 from enhancer.engine.training.train import (  # noqa: E402
     CONFIGS,
+    DivergenceGuard,
     TrainConfig,
     luma_psnr_gains,
     make_pairs,
@@ -57,6 +58,26 @@ def test_training_is_reproducible_and_learns(photos):
     for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert np.mean(luma_psnr_gains(first, pairs)) > 0.05  # 60 tiny steps: a start
+
+
+def test_a_blow_up_is_rolled_back_and_the_learning_rate_halved():
+    model = Upscaler(2, channels=4, layers=1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    guard = DivergenceGuard(model, optimizer)
+    for step in range(guard.STRETCH):
+        assert guard.after_step(step, 0.01) is None
+    with torch.no_grad():
+        model.head.weight.add_(1.0)  # what the blow-up did to the weights
+    assert guard.after_step(100, 0.025) is None  # an ordinary bad batch
+    assert guard.rate_factor == 1.0
+    message = guard.after_step(101, 0.5)  # fifty times the recent mean
+    assert message is not None and "back to step 0" in message
+    assert guard.rate_factor == 0.5
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    assert guard.after_step(102, float("nan")) is not None  # a NaN is a blow-up too
+    assert guard.rate_factor == 0.25
 
 
 def test_export_runs_in_onnxruntime_like_in_pytorch(tmp_path, photos):
