@@ -169,9 +169,9 @@ class DivergenceGuard:
 
     The same seed does not take the same path on every CPU: floating-point sums round
     differently with AVX2 and AVX-512 kernels. The shipped x2 recipe, trained cleanly where it
-    was made, blew up on a later machine after 2,570 steps (one batch's L1 from 0.007 to 3.7,
-    gradient norm 134 before clipping) and never left plain bicubic again. A run that never
-    spikes is untouched, bit for bit: the rate is multiplied by exactly 1.
+    was made, blew up on a later machine after about 2,550 steps (one batch's L1 from 0.007 to
+    3.7, gradient norm 134 before clipping) and never left plain bicubic again. A run that
+    never spikes is untouched, bit for bit: the rate is multiplied by exactly 1.
     """
 
     # A blow-up: one batch's loss this many times the mean of the last stretch. Within a
