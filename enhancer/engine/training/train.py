@@ -267,10 +267,11 @@ def train(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
         optimizer.step()
-        rolled_back = guard.after_step(step, float(loss.detach()))
+        batch_loss = float(loss.detach())
+        rolled_back = guard.after_step(step, batch_loss)
         if rolled_back:
             log(f"  x{config.scale} blew up at {rolled_back}")
-        running += float(loss.detach())
+        running += batch_loss
         if eval_pairs and ((step + 1) % report_every == 0 or step + 1 == config.steps):
             model.eval()
             gains = luma_psnr_gains(model, eval_pairs)
