@@ -150,3 +150,30 @@ def test_engine_train_refuses_a_network_whose_starting_network_is_missing(tmp_pa
         call_command("engine_train", "--scales", "4", "--output", str(tmp_path))
     with pytest.raises(CommandError, match="no x3 network"):
         call_command("engine_train", "--scales", "3", "--output", str(tmp_path))
+
+
+def test_engine_train_measures_the_held_out_bound_without_writing(tmp_path, photos, monkeypatch):
+    """The ceiling run trains on the held-out photos and leaves the output untouched."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from enhancer.engine.management.commands import engine_train
+    from enhancer.engine.training.data import PhotoSet
+
+    names = sorted(photos)
+    photo_set = PhotoSet(
+        train={names[0]: photos[names[0]]},
+        held_out={name: photos[name] for name in names[1:]},
+    )
+    monkeypatch.setattr(engine_train, "load_photos", lambda cache: photo_set)
+    out = StringIO()
+    call_command(
+        "engine_train",
+        "--scales", "2", "--steps", "40", "--held-out-bound", "--output", str(tmp_path),
+        stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "Training x2 on 2 photos" in text
+    assert "x2 bound: " in text and "nothing written" in text
+    assert list(tmp_path.iterdir()) == []
