@@ -148,6 +148,10 @@ def test_engine_train_refuses_a_network_whose_starting_network_is_missing(tmp_pa
 
     with pytest.raises(CommandError, match=r"x4 starts from the x2 network.*--scales 2,4"):
         call_command("engine_train", "--scales", "4", "--output", str(tmp_path))
+    with pytest.raises(CommandError, match=r"x4 starts from the x2 network.*a bound run writes"):
+        call_command(
+            "engine_train", "--scales", "2,4", "--held-out-bound", "--output", str(tmp_path)
+        )
     with pytest.raises(CommandError, match="no x3 network"):
         call_command("engine_train", "--scales", "3", "--output", str(tmp_path))
 

@@ -75,16 +75,19 @@ class Command(BaseCommand):
         if options["evaluate_only"]:
             options["scales"] = []
         # Checked before the long steps: the scales exist, and a network that starts from
-        # another finds it (trained in this run, or already in the output directory).
+        # another finds it (trained in this run, or already in the output directory; a bound
+        # run writes no network, so there it must be in the output directory already).
+        bound = options["held_out_bound"]
         for scale in options["scales"]:
             if scale not in CONFIGS:
                 raise CommandError(f"There is no x{scale} network; the scales are {list(CONFIGS)}.")
             source = CONFIGS[scale].start_from
-            missing = source and source not in options["scales"]
-            if missing and not (output / f"x{source}.onnx").exists():
+            written_here = source in options["scales"] and not bound
+            if source and not written_here and not (output / f"x{source}.onnx").exists():
+                hint = "a bound run writes none" if bound else f"use --scales {source},{scale}"
                 raise CommandError(
                     f"x{scale} starts from the x{source} network, and "
-                    f"{output / f'x{source}.onnx'} is missing: use --scales {source},{scale}"
+                    f"{output / f'x{source}.onnx'} is missing: {hint}"
                 )
         try:
             photos = load_photos(cache)
@@ -108,21 +111,21 @@ class Command(BaseCommand):
             if config.start_from:
                 start = load_onnx_weights(output / f"x{config.start_from}.onnx")
             eval_pairs = make_pairs(photos.held_out, scale, (1.0,))
-            if options["held_out_bound"]:
+            if bound:
                 # Fitting the very photos it is measured on, at their own size: no training
                 # set can do better for this network and recipe.
                 train_photos, train_pairs = photos.held_out, eval_pairs
             else:
                 train_photos = photos.training(with_added=config.added_photos)
                 train_pairs = make_pairs(train_photos, scale, config.pyramid)
-            bound_note = ", held out, at their own size only" if options["held_out_bound"] else ""
+            bound_note = ", held out, at their own size only" if bound else ""
             self.stdout.write(
                 f"Training x{scale} on {len(train_photos)} photos{bound_note}: {config.as_dict()}"
             )
             began = time.perf_counter()
             model = train(config, train_pairs, eval_pairs, self.stdout.write, start)
             seconds = time.perf_counter() - began
-            if options["held_out_bound"]:
+            if bound:
                 gain = float(np.mean(luma_psnr_gains(model, eval_pairs)))
                 self.stdout.write(
                     f"  x{scale} bound: {gain:+.2f} dB over bicubic on the held-out photos it was"
@@ -142,7 +145,7 @@ class Command(BaseCommand):
                 "bytes": size,
             }
             self.stdout.write(f"  wrote {output / f'x{scale}.onnx'} ({size / 1024:.0f} KiB)")
-        if options["held_out_bound"]:
+        if bound:
             return
         if output.resolve() != learned.WEIGHTS_DIR.resolve():
             self.stdout.write(
