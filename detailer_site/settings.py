@@ -109,6 +109,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: an oversized request is refused from its headers.
+    "enhancer.uploads.RequestSizeLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,11 +164,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background tasks -------------------------------------------------------------------------
 # Django's Tasks API on a database queue. The engine's processing has a queue of its own so a
-# long 8x job never delays submitting, polling and collecting.
+# long 8x job never delays submitting, polling and collecting; calls to the cloud have one too,
+# so a cloud API that hangs never holds up built-in engine work.
 TASKS = {
     "default": {
         "BACKEND": env_str("DETAILER_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "engine"],
+        "QUEUES": ["default", "cloud", "engine"],
     }
 }
 
@@ -276,6 +279,12 @@ DETAILER_ENGINE_WEBHOOK_SECRET = env_str("DETAILER_ENGINE_WEBHOOK_SECRET") or ge
     "engine_webhook_secret.txt", lambda: secrets.token_hex(32)
 )
 DETAILER_ENGINE_MAX_IN_FLIGHT = env_int("DETAILER_ENGINE_MAX_IN_FLIGHT", 8)
+# Built-in engine jobs out of our queue at once, site-wide; 0 = two per live engine worker.
+DETAILER_ENGINE_CONCURRENCY = env_int("DETAILER_ENGINE_CONCURRENCY", 0)
+# Cloud jobs out of our queue at once, per team (each team has its own key and rate limit).
+DETAILER_CLOUD_CONCURRENCY = env_int("DETAILER_CLOUD_CONCURRENCY", 4)
+# Seconds to wait for the cloud API's answer: short, so a hanging API frees its worker soon.
+DETAILER_API_TIMEOUT_SECONDS = env_int("DETAILER_API_TIMEOUT_SECONDS", 15)
 # A7: the contract documents no byte limit; the engine still refuses absurd downloads.
 DETAILER_ENGINE_MAX_INPUT_BYTES = env_int("DETAILER_ENGINE_MAX_INPUT_MB", 50) * 1024 * 1024
 # "learned" (a small CNN in enhancer/engine/weights/, run by onnxruntime) or "classical".
@@ -287,13 +296,17 @@ DETAILER_JOB_MAX_AGE_MINUTES = env_int("DETAILER_JOB_MAX_AGE_MINUTES", 120)
 # A3: where the cloud puts its webhook signature is undocumented; the engine uses X-Signature.
 DETAILER_WEBHOOK_SIGNATURE_HEADER = env_str("DETAILER_WEBHOOK_SIGNATURE_HEADER", "X-Signature")
 DETAILER_MAX_UPLOAD_BYTES = env_int("DETAILER_MAX_UPLOAD_MB", 25) * 1024 * 1024
+# One request (a batch of uploads) at most; refused with 413 before its body is read.
+DETAILER_MAX_REQUEST_BYTES = env_int("DETAILER_MAX_REQUEST_MB", 200) * 1024 * 1024
 DETAILER_MAX_RESULT_BYTES = env_int("DETAILER_MAX_RESULT_MB", 512) * 1024 * 1024
 # Hosts the SSRF guard lets through even though they resolve to non-public addresses.
 # Only for tests and closed networks: leave empty in production.
 DETAILER_SSRF_ALLOW_HOSTS = env_list("DETAILER_SSRF_ALLOW_HOSTS", [])
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Every uploaded file streams to a temporary file, and one over DETAILER_MAX_UPLOAD_MB is
+# dropped as it arrives: an upload never sits in the web process's memory.
+FILE_UPLOAD_HANDLERS = ["enhancer.uploads.SizeLimitedUploadHandler"]
 
 LOGGING = {
     "version": 1,

@@ -23,9 +23,10 @@ from enhancer.models import (
     ShareLink,
     Team,
     WebhookEvent,
+    WorkerHeartbeat,
 )
 from enhancer.submissions import resubmit
-from enhancer.tasks import check_job
+from enhancer.tasks import check_job, enqueue_for, room_freed
 from enhancer.team_forms import SecretInput
 
 KEEP = "Leave empty to keep what is saved."
@@ -279,13 +280,12 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refresh status from the API")
     def refresh_status(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
-        jobs = queryset.filter(status__in=Job.PENDING_STATUSES).exclude(upstream_id="")
-        ids = [str(pk) for pk in jobs.values_list("pk", flat=True)]
-        for job_id in ids:
-            check_job.enqueue(job_id)
-        skipped = queryset.count() - len(ids)
+        jobs = list(queryset.filter(status__in=Job.PENDING_STATUSES).exclude(upstream_id=""))
+        for job in jobs:
+            enqueue_for(job, check_job)
+        skipped = queryset.count() - len(jobs)
         note = f" {skipped} were skipped: finished, or not yet sent to the API." if skipped else ""
-        self.message_user(request, f"Asked the API about {len(ids)} job(s).{note}")
+        self.message_user(request, f"Asked the API about {len(jobs)} job(s).{note}")
 
     @admin.action(description="Retry (as a new job)")
     def retry(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
@@ -316,6 +316,7 @@ class JobAdmin(admin.ModelAdmin):
             )
             for job in queryset.filter(status__in=Job.PENDING_STATUSES)
         )
+        room_freed()
         self.message_user(request, f"Canceled {count} job(s); finished jobs were left alone.")
 
 
@@ -383,3 +384,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["team_name", "actor_name", "detail"]
     list_select_related = ["team", "actor"]
     date_hierarchy = "created_at"
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    """Which task workers are alive (seen within the lease) and which queues they work."""
+
+    list_display = ["worker_id", "queues", "hostname", "pid", "started_at", "last_seen"]
+    search_fields = ["worker_id", "hostname", "queues"]
+    list_select_related = True

@@ -560,6 +560,22 @@ def check_url(url: str, *, policy: FetchPolicy, resolver: Resolver | None = None
         _check_addresses(target.host, _resolve(target.host, target.port, resolve), redirected=False)
 
 
+def check_url_without_dns(url: str, *, policy: FetchPolicy) -> None:
+    """What `check_url` can refuse without asking DNS (which may hang): the form of the
+    address, and a host that is itself an address (or localhost). For a web request; the
+    worker's fetch still goes through the whole guard."""
+    target = _parse_target(url, policy, redirected=False)
+    if not policy.checks_address(target.host, target.port):
+        return
+    if target.host == "localhost" or target.host.endswith(".localhost"):
+        raise _forbidden(target.host, redirected=False)
+    try:
+        literal = str(ipaddress.ip_address(target.host))
+    except ValueError:
+        return
+    _check_addresses(target.host, [literal], redirected=False)
+
+
 def post_json(
     url: str,
     body: bytes,

@@ -142,6 +142,56 @@ def inspect_image(data: bytes | BinaryIO, *, max_bytes: int | None = None) -> Im
         )
 
 
+@dataclass(frozen=True)
+class ImageHeader:
+    format: str  # "JPEG", "PNG" or "WEBP"
+    width: int  # as stored (before the EXIF orientation)
+    height: int
+
+
+def peek_image(stream: BinaryIO, *, max_bytes: int | None = None) -> ImageHeader:
+    """Check what can be checked without decoding pixels: size, format and dimensions.
+
+    For the web request: reads the file's first bytes and its header from the stream (a
+    temporary file), never the whole file into memory. Raises ImageProblem; the full check
+    (`prepare_image`) follows in a worker.
+    """
+    size = getattr(stream, "size", None)
+    if max_bytes is not None and size is not None and size > max_bytes:
+        raise _too_large(size, max_bytes)
+    stream.seek(0)
+    head = stream.read(512)
+    stream.seek(0)
+    if not head:
+        raise ImageProblem("empty", "This file is empty. Choose a JPEG, PNG or WebP picture.")
+    fmt = _refuse_unless_accepted(head)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(stream, formats=[fmt]) as img:
+                width, height = img.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb(None) from exc
+    except Exception as exc:  # any parser failure means the same to the user
+        raise _corrupt() from exc
+    finally:
+        stream.seek(0)
+    if width < 1 or height < 1:
+        raise _corrupt()
+    if width * height > MAX_DECODE_PIXELS:
+        raise _bomb((width, height))
+    return ImageHeader(fmt, width, height)
+
+
+def too_many_pixels(width: int, height: int) -> ImageProblem:
+    return ImageProblem(
+        "too_many_pixels",
+        f"This image is {width} x {height} = {width * height:,} pixels; "
+        f"the limit is {AREA_LIMIT:,} pixels (for example 1216 x 1216). "
+        "Make it smaller and try again.",
+    )
+
+
 def fit_within_area(width: int, height: int, limit: int = AREA_LIMIT) -> tuple[int, int]:
     """The largest size with the same proportions whose area is at most ``limit``.
 
@@ -191,12 +241,7 @@ def prepare_image(
         animated = _is_animated(img)
         stored_w, stored_h = img.size
         if stored_w * stored_h > AREA_LIMIT and not auto_fit:
-            raise ImageProblem(
-                "too_many_pixels",
-                f"This image is {stored_w} x {stored_h} = {stored_w * stored_h:,} pixels; "
-                f"the limit is {AREA_LIMIT:,} pixels (for example 1216 x 1216). "
-                "Make it smaller and try again.",
-            )
+            raise too_many_pixels(stored_w, stored_h)
         if fmt != "JPEG":
             # Decode before reading EXIF: a PNG's EXIF chunk may follow its pixels, and Pillow
             # would otherwise decode inside getexif(), where a failure would be hard to report.
@@ -250,7 +295,8 @@ def prepare_image(
 # --------------------------------------------------------------------------- reading and checks
 
 
-def _human_size(size: int) -> str:
+def human_size(size: int) -> str:
+    """ "25 MB", "1.5 KB": a size as people read it."""
     if size < 1024:
         return f"{size} bytes"
     value, unit = (size / 1024, "KB") if size < 1024 * 1024 else (size / 1024 / 1024, "MB")
@@ -258,8 +304,8 @@ def _human_size(size: int) -> str:
 
 
 def _too_large(size: int | None, max_bytes: int) -> ImageProblem:
-    limit = _human_size(max_bytes)
-    shown = _human_size(size) if size is not None else None
+    limit = human_size(max_bytes)
+    shown = human_size(size) if size is not None else None
     if shown is None or shown == limit:
         # "25 MB; the limit is 25 MB" would read like a contradiction
         text = f"This file is larger than the {limit} limit."
@@ -305,18 +351,24 @@ def _sniff(raw: bytes) -> str | None:
     return None
 
 
-def _open_checked(raw: bytes) -> Image.Image:
-    """Open (header only) an accepted image whose dimensions are safe to decode."""
-    fmt = _sniff(raw)
+def _refuse_unless_accepted(head: bytes) -> str:
+    """The accepted format the bytes start with, or ImageProblem naming what they are."""
+    fmt = _sniff(head)
     if fmt is None:
         for test, name in _OTHER_FORMATS:
-            if test(raw):
+            if test(head):
                 raise ImageProblem(
                     "unsupported_format", f"This is {name}. Detailer accepts JPEG, PNG and WebP."
                 )
         raise ImageProblem(
             "not_an_image", "This file is not an image. Choose a JPEG, PNG or WebP picture."
         )
+    return fmt
+
+
+def _open_checked(raw: bytes) -> Image.Image:
+    """Open (header only) an accepted image whose dimensions are safe to decode."""
+    fmt = _refuse_unless_accepted(raw)
     try:
         # Only the decoder the content announced: no other plugin ever parses these bytes.
         # Pillow's bomb warning is made an error here: we refuse such sizes anyway, below.
@@ -458,7 +510,15 @@ def _encode(img: Image.Image, fmt: str, *, lossless: bool) -> bytes:
     out = io.BytesIO()
     if fmt == "JPEG":
         # 4:4:4: the enhancer should see full-resolution colour, not 4:2:0 smears
-        clean.save(out, "JPEG", quality=95, subsampling=0, optimize=True)
+        try:
+            clean.save(out, "JPEG", quality=95, subsampling=0, optimize=True)
+        except OSError:
+            # Optimised Huffman tables make Pillow write the whole scan through one buffer of
+            # about width x height bytes; high-entropy pictures (noise, dense texture at high
+            # quality) compress to more than that and libjpeg reports "broken data stream".
+            # Without optimize it streams, at a few per cent more bytes.
+            out = io.BytesIO()
+            clean.save(out, "JPEG", quality=95, subsampling=0)
     elif fmt == "PNG":
         clean.save(out, "PNG")
     elif lossless:

@@ -14,9 +14,14 @@ from enhancer.models import Team
 def client_for(team: Team, provider: str | None = None) -> ApiClient:
     """The client for `provider` (a job's own, fixed at submission) or the team's current one."""
     if (provider or team.provider) == Team.Provider.CLOUD:
-        return ApiClient(team.api_base_url or settings.DETAILER_API_URL, team.api_key)
+        return ApiClient(
+            team.api_base_url or settings.DETAILER_API_URL,
+            team.api_key,
+            timeout=(5.0, float(settings.DETAILER_API_TIMEOUT_SECONDS)),
+        )
     from enhancer.engine.auth import default_key
 
+    # The engine downloads the image inside `create` (up to 20 s): the default 30 s read.
     return ApiClient(settings.DETAILER_ENGINE_URL, default_key())
 
 

@@ -1,27 +1,37 @@
-"""Turning checked images into jobs. Stores the originals and enqueues; never calls the API."""
+"""Turning images people give us into jobs. Stores what came and enqueues; never calls an API.
+
+The web request only streams uploads into storage and reads their headers (enhancer/intake.py
+decodes and checks them in a worker); an image URL is fetched by that worker too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from enhancer.fetch import FetchPolicy, fetch_image_url
-from enhancer.images import ImageProblem, PreparedImage, prepare_image
+from enhancer.dispatch import dispatch
+from enhancer.images import ImageHeader
+from enhancer.intake import CHECKING_NOTE, EXTENSIONS, fetching_note, name_from_url, prepare_job
 from enhancer.models import Batch, Job, Membership, Preferences
 from enhancer.quotas import check_quota
-from enhancer.tasks import submit_job
-
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 @dataclass(frozen=True)
 class Source:
+    """One image to enhance: an upload (with its header read) or an address to fetch."""
+
     name: str
-    data: bytes
+    upload: UploadedFile | None = None
+    header: ImageHeader | None = None
+    url: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> Source:
+        return cls(name=name_from_url(url), url=url)
 
 
 @dataclass(frozen=True)
@@ -30,47 +40,20 @@ class Rejected:
     message: str
 
 
-def source_from_url(url: str) -> Source:
-    """Fetch a user's image URL through the SSRF guard. Raises FetchProblem in plain words."""
-    fetched = fetch_image_url(
-        url,
-        max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES,
-        timeout=15.0,
-        policy=FetchPolicy.for_user_urls(),
-    )
-    name = PurePath(fetched.final_url.split("?", 1)[0]).name or "image"
-    return Source(name=name[:200], data=fetched.content)
-
-
-def prepare_all(
-    sources: list[Source], *, auto_fit: bool
-) -> tuple[list[tuple[Source, PreparedImage]], list[Rejected]]:
-    prepared, rejected = [], []
-    for source in sources:
-        try:
-            image = prepare_image(
-                source.data, max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES, auto_fit=auto_fit
-            )
-        except ImageProblem as exc:
-            rejected.append(Rejected(source.name, exc.message))
-        else:
-            prepared.append((source, image))
-    return prepared, rejected
-
-
 def create_jobs(
     membership: Membership,
-    prepared: list[tuple[Source, PreparedImage]],
+    sources: list[Source],
     *,
     options: dict,
     title: str = "",
 ) -> tuple[list[Job], Batch | None]:
     team, user = membership.team, membership.user
     with transaction.atomic():
-        check_quota(membership, len(prepared))  # raises QuotaExceeded, creating nothing
-        batch = Batch.objects.create(team=team, created_by=user) if len(prepared) > 1 else None
+        check_quota(membership, len(sources))  # raises QuotaExceeded, creating nothing
+        batch = Batch.objects.create(team=team, created_by=user) if len(sources) > 1 else None
         jobs = []
-        for index, (source, image) in enumerate(prepared, start=1):
+        for index, source in enumerate(sources, start=1):
+            header = source.header
             job = Job(
                 team=team,
                 batch=batch,
@@ -78,22 +61,28 @@ def create_jobs(
                 title=f"{title} ({index})" if title and batch else title,
                 original_name=source.name[:255],
                 provider=team.provider,
-                original_width=image.width,
-                original_height=image.height,
-                fit_message=image.message or "",
+                status=Job.Status.PREPARING,
+                source_url=source.url,
+                fit_to_limit=options.get("auto_fit", True),
+                # From the header; the worker writes the final size once it has checked it.
+                original_width=header.width if header else 0,
+                original_height=header.height if header else 0,
+                retry_note=fetching_note(source.url) if source.url else CHECKING_NOTE,
                 scale=options["scale"],
                 details=options["details"],
                 modification=options["modification"],
                 output_format=options["output_format"],
                 seed=options.get("seed"),
             )
-            # A generated name: the user's file name is kept only as text, never as a path.
-            job.original.save(
-                f"{job.id}.{EXTENSIONS[image.format]}", ContentFile(image.content), save=False
-            )
+            if source.upload is not None and header is not None:
+                # A generated name: the user's file name is kept only as text, never as a
+                # path. Storage streams it from the temporary file, chunk by chunk.
+                job.original.save(
+                    f"{job.id}.{EXTENSIONS[header.format]}", source.upload, save=False
+                )
             job.save()
             jobs.append(job)
-            transaction.on_commit(lambda job_id=str(job.id): submit_job.enqueue(job_id))
+            transaction.on_commit(lambda job_id=str(job.id): prepare_job.enqueue(job_id))
     return jobs, batch
 
 
@@ -133,5 +122,6 @@ def resubmit(job: Job) -> Job:
         with job.original.open("rb") as original:
             copy.original.save(f"{copy.id}{extension}", ContentFile(original.read()), save=False)
         copy.save()
-        transaction.on_commit(lambda: submit_job.enqueue(str(copy.id)))
+        # The copy was checked when its first job was made: it goes straight to the queue.
+        transaction.on_commit(dispatch)
     return copy

@@ -1,9 +1,12 @@
 """The safety net under the task queue: nothing stays pending for ever.
 
-Polling ends every job it follows, but a job whose worker died mid-task (or whose task was lost)
-has nothing following it. The sweep fails such jobs, and engine artworks left in progress by a
-dead engine worker, with a reason. `manage.py serve` runs it every few minutes; deployments
-with their own process manager run `manage.py sweep_jobs` from cron.
+Polling ends every job it follows, and the workers take back the tasks of a worker that died
+(enhancer/workers.py), but a task can still be lost (a queue emptied by hand, a plain
+`db_worker` without heartbeats). The sweep fails jobs that left our queue longer ago than their
+maximum age allows, and engine artworks left in progress for an hour, with a reason. Jobs still
+waiting in our own queue are never failed for their age: they are waiting their turn.
+`manage.py serve` runs it every few minutes; deployments with their own process manager run
+`manage.py sweep_jobs` from cron.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from enhancer.engine.models import Artwork
@@ -24,7 +28,11 @@ ENGINE_MAX_AGE = timedelta(hours=1)
 def fail_stale_jobs() -> int:
     cutoff = timezone.now() - timedelta(minutes=settings.DETAILER_JOB_MAX_AGE_MINUTES) - GRACE
     failed = 0
-    for job in Job.objects.filter(status__in=Job.PENDING_STATUSES, created_at__lt=cutoff):
+    out_of_queue = [status for status in Job.PENDING_STATUSES if status != Job.Status.QUEUED]
+    stale = Job.objects.filter(status__in=out_of_queue).filter(
+        Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff)
+    )
+    for job in stale:
         failed += job.advance(
             Job.Status.FAILED,
             allowed_from=Job.PENDING_STATUSES,

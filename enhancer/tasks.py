@@ -1,7 +1,17 @@
 """The product's background work: submit a job, follow it, collect its result.
 
 Nothing here runs inside a web request. Every task re-reads the job and moves it forward only
-through `Job.advance`, so running a task twice, late or out of order is harmless.
+through `Job.advance`, so running a task twice, late or out of order is harmless (a task whose
+worker died is run again: see `enhancer/workers.py`).
+
+A job's tasks run on its provider's queue (`queue_for`): calls to the cloud on `cloud`, calls to
+the built-in engine on `default`, so a cloud API that hangs holds up only cloud work. Jobs reach
+`submit_job` through `enhancer.dispatch`, which sends each API only as many as it has room for.
+
+Retries are bounded by time, not by a count: a job that left our queue has
+`DETAILER_JOB_MAX_AGE_MINUTES` to finish, with exponential backoff and jitter (or the API's own
+Retry-After) between tries. Only a real refusal (a bad key, a bad image, the API's final
+`failed`) or that age limit fails a job.
 """
 
 from __future__ import annotations
@@ -11,8 +21,10 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import Task
 
 from enhancer.api import ApiClient, Artwork, retry_delay
 from enhancer.api.errors import (
@@ -29,7 +41,6 @@ from enhancer.results import ResultProblem, store_result
 
 logger = logging.getLogger(__name__)
 
-SUBMIT_MAX_ATTEMPTS = 6
 POLL_FIRST_DELAY = 2.0
 POLL_MAX_DELAY = 60.0
 PENDING = Job.PENDING_STATUSES
@@ -39,10 +50,33 @@ def later(seconds: float):
     return timezone.now() + timedelta(seconds=seconds)
 
 
+def queue_for(job: Job) -> str:
+    """The queue of a job's API calls: a slow cloud must never hold up built-in engine work."""
+    return "cloud" if job.provider == Team.Provider.CLOUD else "default"
+
+
+def enqueue_for(job: Job, job_task: Task, *args, delay: float | None = None) -> None:
+    """Enqueue one of the job's tasks on its provider's queue, after `delay` seconds if given."""
+    options: dict = {"queue_name": queue_for(job)}
+    if delay is not None:
+        options["run_after"] = later(delay)
+    job_task.using(**options).enqueue(str(job.id), *args)
+
+
+def room_freed() -> None:
+    """A job left the API's hands: hand its place to the next queued job, once committed."""
+    from enhancer.dispatch import dispatch
+
+    transaction.on_commit(dispatch)
+
+
 def fail(job: Job, message: str) -> bool:
-    return job.advance(
+    failed = job.advance(
         Job.Status.FAILED, allowed_from=PENDING, error_message=message, retry_note=""
     )
+    if failed:
+        room_freed()
+    return failed
 
 
 def mark_key_invalid(team: Team) -> None:
@@ -89,71 +123,96 @@ def submit_job(job_id: str) -> str:
     job = load(job_id)
     if job is None:
         return "deleted"
-    if not job.advance(
-        Job.Status.SUBMITTING, allowed_from=(Job.Status.QUEUED, Job.Status.SUBMITTING)
-    ):
+    if job.status == Job.Status.QUEUED:
+        # Only the dispatcher takes jobs out of the queue, when the API has room for them.
+        from enhancer.dispatch import dispatch
+
+        dispatch()
         return job.status
+    if job.status != Job.Status.SUBMITTING or job.upstream_id:
+        return job.status  # sent already (a duplicate or re-run task), or finished
     client = usable_client(job)
     if client is None:
         return job.status
+    # After an attempt whose outcome we never learnt (a timeout, or a worker that died inside
+    # `create`), look for the artwork it may have started before creating (and billing) another.
+    earlier = find_earlier_submission(client, job) if job.create_in_doubt else None
     attempt = job.attempts + 1
-    webhook, token_hash = new_webhook_url(job) if webhooks_reach_us(job.provider) else (None, "")
-    # The token's hash is stored before the API hears of the job: a fast engine may call back
-    # before `create` has even returned.
-    job.touch(attempts=attempt, webhook_token_hash=token_hash)
-    try:
-        artwork = find_earlier_submission(client, job) or client.create(
-            source_url(job.original.name),
-            scale_factor=job.scale,
-            details=job.details,
-            modification=job.modification,
-            seed=job.seed,
-            webhook=webhook,
-            output_format=job.output_format,
+    if earlier is None:
+        webhook, token_hash = (
+            new_webhook_url(job) if webhooks_reach_us(job.provider) else (None, "")
         )
-    except ApiError as exc:
-        handle_submit_error(job, exc, attempt)
-        return job.status
+        # The token's hash is stored before the API hears of the job: a fast engine may call
+        # back before `create` has even returned.
+        job.touch(attempts=attempt, webhook_token_hash=token_hash, create_in_doubt=True)
+        try:
+            artwork = client.create(
+                source_url(job.original.name),
+                scale_factor=job.scale,
+                details=job.details,
+                modification=job.modification,
+                seed=job.seed,
+                webhook=webhook,
+                output_format=job.output_format,
+            )
+        except ApiError as exc:
+            if not exc.outcome_unknown:
+                job.touch(create_in_doubt=False)
+            handle_submit_error(job, exc, attempt)
+            return job.status
+    else:
+        artwork = earlier
     if job.advance(
         Job.Status.STARTING,
         allowed_from=(Job.Status.SUBMITTING,),
         upstream_id=artwork.id,
         submitted_at=timezone.now(),
         retry_note="",
+        create_in_doubt=False,
     ):
         apply_artwork(job, artwork, client)
         if not job.is_final:
-            poll_job.using(run_after=later(POLL_FIRST_DELAY)).enqueue(str(job.id), 1)
+            enqueue_for(job, poll_job, 1, delay=POLL_FIRST_DELAY)
     return job.status
 
 
 def find_earlier_submission(client: ApiClient, job: Job) -> Artwork | None:
-    """After an attempt whose outcome is unknown (a timeout on create), look for the artwork
-    it may have started, so a retry never starts (and bills) the same job twice."""
-    if job.attempts <= 1 or not job.retry_note:
-        return None
+    """The artwork an earlier attempt of this job started, if the API lists one."""
     try:
-        recent = client.list(offset=0, limit=20)
+        recent = client.list(offset=0, limit=50)
     except ApiError:
         return None
     marker = str(job.id)
     return next((a for a in recent if marker in str(a.parameters.get("imageUrl", ""))), None)
 
 
+def deadline(job: Job):
+    return job.started_waiting_at + max_age()
+
+
 def handle_submit_error(job: Job, exc: ApiError, attempt: int) -> None:
+    logger.info("Submitting job %s failed (attempt %d): %s", job.id, attempt, exc)
     if isinstance(exc, KeyRefused):
         mark_key_invalid(job.team)
         fail(job, exc.user_message)
-    elif exc.retryable and attempt < SUBMIT_MAX_ATTEMPTS:
-        # A5: Retry-After when the API gives one, otherwise backoff with jitter.
-        delay = max(1.0, retry_delay(exc, attempt))
-        job.touch(retry_note=retry_note(exc, delay))
-        submit_job.using(run_after=later(delay)).enqueue(str(job.id))
-    elif exc.retryable:
-        fail(job, f"{exc.user_message} We tried {attempt} times; press Run again to retry.")
-    else:  # a bad image or settings, or a key without permission: retrying cannot help
+        return
+    if not exc.retryable:  # a bad image or settings, or a key without permission
         fail(job, exc.user_message)
-    logger.info("Submitting job %s failed (attempt %d): %s", job.id, attempt, exc)
+        return
+    # A5: Retry-After when the API gives one, otherwise exponential backoff with jitter. Busy
+    # (429) is the API's capacity, not a fault: it is waited out like any transient error, for
+    # as long as the job's age allows.
+    delay = max(1.0, retry_delay(exc, attempt - 1))
+    if timezone.now() + timedelta(seconds=delay) > deadline(job):
+        minutes = settings.DETAILER_JOB_MAX_AGE_MINUTES
+        fail(
+            job,
+            f"{exc.user_message} We kept trying for {minutes} minutes and stopped; "
+            "press Run again to try once more.",
+        )
+        return
+    job.touch(retry_note=retry_note(exc, delay))
+    enqueue_for(job, submit_job, delay=delay)
 
 
 def retry_note(exc: ApiError, delay: float) -> str:
@@ -176,7 +235,7 @@ def poll_job(job_id: str, attempt: int) -> str:
     job = load(job_id)
     if job is None or job.is_final or not job.upstream_id:
         return job.status if job else "deleted"
-    if timezone.now() - (job.submitted_at or job.created_at) > max_age():
+    if timezone.now() > deadline(job):
         minutes = settings.DETAILER_JOB_MAX_AGE_MINUTES
         fail(
             job,
@@ -193,7 +252,7 @@ def poll_job(job_id: str, attempt: int) -> str:
         if not job.is_final:
             if delay is None:
                 delay = min(POLL_MAX_DELAY, POLL_FIRST_DELAY * 1.5**attempt)
-            poll_job.using(run_after=later(delay)).enqueue(job_id, attempt + 1)
+            enqueue_for(job, poll_job, attempt + 1, delay=delay)
     return job.status
 
 
@@ -247,12 +306,12 @@ def apply_artwork(job: Job, artwork: Artwork, client: ApiClient) -> None:
             job,
             f"The enhancement failed at the API.{detail} Try again, perhaps with other settings.",
         )
-    elif status == "canceled":
-        job.advance(
-            Job.Status.CANCELED,
-            allowed_from=PENDING,
-            error_message="The API canceled this job.",
-        )
+    elif status == "canceled" and job.advance(
+        Job.Status.CANCELED,
+        allowed_from=PENDING,
+        error_message="The API canceled this job.",
+    ):
+        room_freed()
 
 
 def collect(job: Job, artwork: Artwork) -> None:
@@ -278,6 +337,8 @@ def collect(job: Job, artwork: Artwork) -> None:
         retry_note="",
     ):
         stored.discard()  # another worker finished it first, or it was canceled
+    else:
+        room_freed()
 
 
 def engine_host(job: Job) -> str | None:

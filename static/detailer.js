@@ -84,9 +84,53 @@
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
+  // --- Too large to send: said here before a byte is uploaded (the server refuses it too, with
+  // 413 or in the form, in the same words) -------------------------------------------------
+  function megabytes(bytes) {
+    return (bytes / 1048576).toFixed(1).replace(/\.0$/, "") + " MB";
+  }
+
+  function sizeProblem(form) {
+    const input = form.querySelector('input[type="file"]');
+    const perImage = Number(form.dataset.maxUploadBytes);
+    const perRequest = Number(form.dataset.maxRequestBytes);
+    const files = Array.from((input && input.files) || []);
+    const big = files.filter((file) => perImage && file.size > perImage);
+    if (big.length) {
+      return big
+        .map((file) => `${file.name} is ${megabytes(file.size)}; each image may be at most ${megabytes(perImage)}. Make it smaller and try again.`)
+        .join(" ");
+    }
+    const total = files.reduce((sum, file) => sum + file.size, 0);
+    if (perRequest && total > perRequest) {
+      return `These images are ${megabytes(total)} together; one sending may carry at most ${megabytes(perRequest)}. Send fewer at a time.`;
+    }
+    return "";
+  }
+
+  function showRefusal(form, message) {
+    const box = form.querySelector("#upload-refused");
+    if (!box) return;
+    box.replaceChildren();
+    box.classList.toggle("form-errors", Boolean(message));
+    if (message) {
+      const text = document.createElement("p");
+      text.textContent = message;
+      box.append(text);
+    }
+  }
+
+  function refuseIfTooLarge(form, event) {
+    const message = sizeProblem(form);
+    showRefusal(form, message);
+    if (message) event.preventDefault();
+  }
+
   function initForm(form) {
     if (form.dataset.ready) return;
     form.dataset.ready = "1";
+    form.addEventListener("submit", (event) => refuseIfTooLarge(form, event));
+    form.addEventListener("htmx:beforeRequest", (event) => refuseIfTooLarge(form, event));
     const input = form.querySelector('input[type="file"]');
     const zone = form.querySelector("[data-dropzone]");
     form.addEventListener("change", (event) => {
@@ -212,6 +256,15 @@
     scope.querySelectorAll("[data-compare]").forEach(initCompare);
     scope.querySelectorAll("[data-copy]").forEach(initCopy);
   }
+
+  // An upload over the request cap is answered 413 with the reason, retargeted at the form's
+  // refusal box: let htmx show it rather than drop it as an error.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.xhr && event.detail.xhr.status === 413) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", () => init(document));
   // Forms and cards swapped in by htmx get the same behaviour.

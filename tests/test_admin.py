@@ -147,7 +147,7 @@ def test_retry_creates_a_new_job_with_a_copy_of_the_original(
     assert "Started 1 new job(s)" in response.content.decode()
     new = Job.objects.exclude(pk__in=[failed.pk, running.pk]).get()
     assert (new.status, new.original_name, new.scale, new.details, new.seed) == (
-        "queued",
+        "submitting",
         "retry-me.png",
         4,
         3,

@@ -124,17 +124,39 @@ def test_rate_limits_are_retried_after_the_time_asked(job, scripted_server):
     assert job.retry_note == ""
 
 
-def test_server_errors_are_retried_with_backoff_then_fail(job, scripted_server):
+def test_server_errors_are_retried_with_growing_delays_until_the_job_is_too_old(
+    job, scripted_server, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
     scripted_server.script(
         "POST", "/v2/artworks/detailer-upscaler", (503, {"message": "down", "statusCode": 503})
     )
-    run_tasks(rounds=20)
+    delays = []
+    for _ in range(5):
+        run_tasks(include_deferred=False, rounds=2)
+        job.refresh_from_db()
+        assert job.status == "submitting"
+        assert "retrying automatically" in job.retry_note
+        retry = DBTaskResult.objects.filter(status="READY").get()
+        delays.append((retry.run_after - job.updated_at).total_seconds())
+        DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
+    # Exponential backoff with equal jitter: [1, 2], [2, 4], [4, 8], [8, 16], [16, 32] s.
+    for attempt, delay in enumerate(delays):
+        assert 2**attempt - 0.5 <= delay <= 2 ** (attempt + 1) + 0.5, delays
 
+    # Retries are bounded by the job's age counted from when it left our queue, not by a count.
+    Job.objects.filter(pk=job.pk).update(
+        dispatched_at=timezone.now() - timedelta(minutes=settings.DETAILER_JOB_MAX_AGE_MINUTES)
+    )
+    run_tasks()
     job.refresh_from_db()
     assert job.status == "failed"
-    assert job.attempts == 6
-    assert "We tried 6 times" in job.error_message
-    assert len([r for r in scripted_server.requests if r.method == "POST"]) == 6
+    assert "We kept trying for 120 minutes" in job.error_message
+    assert len([r for r in scripted_server.requests if r.method == "POST"]) == job.attempts == 6
 
 
 def test_a_server_error_then_success_ends_done(job, scripted_server):

@@ -35,7 +35,8 @@ def submit(client, name="photo.png", data=None, **fields) -> Job:
 
 def test_full_life_submit_webhook_collect_download(site, owner_client):
     job = submit(owner_client)
-    assert job.status == "queued"
+    assert job.status == "preparing"  # stored as it came; a worker checks it, then sends it
+    assert job.upstream_id == ""
 
     run_tasks()
     job.refresh_from_db()

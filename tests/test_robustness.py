@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_queued_cloud_job_whose_key_was_removed_fails_with_a_reason(team, admin_user_):
-    job = make_job(team, admin_user_, provider="cloud")  # the team is on the engine now
+    job = make_job(team, admin_user_, provider="cloud", status="submitting")  # team on the engine
     submit_job.call(str(job.id))
     job.refresh_from_db()
     assert job.status == "failed"

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
+from enhancer.intake import prepare_job
 from enhancer.models import Batch, Job, Preferences
 from tests.factories import image_bytes, photo
 
@@ -26,6 +27,14 @@ def post(client, files=None, **fields):
     if files is not None:
         data["images"] = files
     return client.post(reverse("enhance_new"), data)
+
+
+def prepared() -> Job:
+    """The one job, after the worker has checked its image (as `prepare_job` runs)."""
+    job = Job.objects.get()
+    prepare_job.call(str(job.id))
+    job.refresh_from_db()
+    return job
 
 
 def test_the_page_has_the_labels_people_read(owner_client):
@@ -63,15 +72,20 @@ def test_an_upload_stores_the_original_and_enqueues_without_calling_the_api(
     job = Job.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("job_detail", args=[job.id])
-    assert job.status == "queued"
+    # Stored as it came, to be decoded and checked by a worker, not in the web request.
+    assert job.status == "preparing" and job.retry_note == "Checking the image…"
     assert job.title == "Beach" and job.original_name == "holiday.png"
-    assert (job.original_width, job.original_height) == (60, 40)
+    assert (job.original_width, job.original_height) == (60, 40)  # from the header
     assert job.original.name.startswith(f"originals/{job.id}")
     assert job.provider == "builtin" and job.team == team
-    # Enqueued for a worker; nothing has been sent anywhere yet.
     task = DBTaskResult.objects.get()
-    assert task.task_path == "enhancer.tasks.submit_job"
+    assert task.task_path == "enhancer.intake.prepare_job"
     assert job.upstream_id == ""
+
+    job = prepared()
+    # The engine had room: the job left our queue at once, for a worker to send.
+    assert job.status == "submitting" and job.dispatched_at is not None
+    assert job.retry_note == "" and job.original.name.startswith(f"originals/{job.id}")
 
 
 def test_several_files_make_a_batch(owner_client):
@@ -139,7 +153,6 @@ def gif() -> bytes:
         ("notes.png", b"hello, I am text", "not an image"),
         ("anim.png", gif(), "GIF"),
         ("empty.png", b"", "empty"),
-        ("cut.png", image_bytes(60, 40)[:200], "damaged"),
     ],
 )
 def test_bad_files_are_refused_in_plain_words(owner_client, name, data, message):
@@ -147,6 +160,15 @@ def test_bad_files_are_refused_in_plain_words(owner_client, name, data, message)
     assert response.status_code == 200
     assert message.lower() in response.content.decode().lower()
     assert Job.objects.count() == 0
+
+
+def test_a_damaged_file_fails_its_job_in_plain_words(owner_client):
+    post(owner_client, [upload("cut.png", image_bytes(60, 40)[:200])])  # the header is whole
+
+    job = prepared()
+
+    assert job.status == "failed"
+    assert "damaged or incomplete" in job.error_message
 
 
 def test_files_over_the_byte_limit_are_refused(owner_client, settings):
@@ -166,7 +188,7 @@ def test_a_decompression_bomb_is_refused(owner_client):
 
 def test_an_image_over_the_area_limit_is_fitted_and_says_so(owner_client):
     response = post(owner_client, [upload("wide.jpg", image_bytes(1600, 1000, fmt="JPEG"))])
-    job = Job.objects.get()
+    job = prepared()
     assert job.original_width * job.original_height <= 1_478_656
     assert job.original_width / job.original_height == pytest.approx(1.6, rel=0.01)
     assert "1600 x 1000" in job.fit_message
@@ -204,7 +226,7 @@ def test_metadata_is_removed_before_storing(owner_client):
     image.save(buffer, "JPEG", exif=exif.tobytes())
     post(owner_client, [upload("gps.jpg", buffer.getvalue(), "image/jpeg")])
 
-    stored = Job.objects.get().original.open("rb").read()
+    stored = prepared().original.open("rb").read()
     assert b"SecretCam" not in stored
     assert not Image.open(io.BytesIO(stored)).getexif()
 
@@ -215,7 +237,7 @@ def test_exif_orientation_is_applied(owner_client):
     buffer = io.BytesIO()
     photo(40, 20).save(buffer, "JPEG", exif=exif.tobytes())
     post(owner_client, [upload("phone.jpg", buffer.getvalue(), "image/jpeg")])
-    job = Job.objects.get()
+    job = prepared()
     assert (job.original_width, job.original_height) == (20, 40)
 
 
@@ -247,11 +269,32 @@ def test_a_url_is_fetched_through_the_guard_when_allowed(owner_client, scripted_
         "GET", "/pics/cat.png", (200, image_bytes(50, 40), {"Content-Type": "image/png"})
     )
 
-    post(owner_client, image_url=f"{scripted_server.url}/pics/cat.png")
+    response = post(owner_client, image_url=f"{scripted_server.url}/pics/cat.png")
 
+    # Never fetched inside the web request: the card says what the worker is doing.
     job = Job.objects.get()
+    assert response.status_code == 302 and job.status == "preparing"
+    assert job.retry_note == "Fetching the image from 127.0.0.1…"
+    assert not scripted_server.requests
+    job = prepared()
+    assert job.status == "submitting"
     assert job.original_name == "cat.png"
     assert (job.original_width, job.original_height) == (50, 40)
+
+
+def test_a_url_that_cannot_be_fetched_fails_its_job_with_the_reason(
+    owner_client, scripted_server, settings
+):
+    from urllib.parse import urlsplit
+
+    settings.DETAILER_SSRF_ALLOW_HOSTS = [urlsplit(scripted_server.url).netloc]
+    scripted_server.script("GET", "/pics/gone.png", (404, b"no"))
+
+    post(owner_client, image_url=f"{scripted_server.url}/pics/gone.png")
+
+    job = prepared()
+    assert job.status == "failed"
+    assert job.error_message.startswith("The image could not be fetched:")
 
 
 def test_run_again_prefills_the_settings(owner_client, team, admin_user_):

@@ -33,10 +33,15 @@ def process_artwork(artwork_id: str) -> str:
 
     artwork = Artwork.objects.get(pk=artwork_id)
     started = timezone.now()
+    # From PROCESSING too: this task runs again only when its worker died mid-way (see
+    # enhancer/workers.py), and the artwork is then processed afresh; the result is delivered
+    # once, since the artwork, and the job behind it, only move forward.
     if not artwork.advance(
-        Artwork.Status.PROCESSING, allowed_from=(Artwork.Status.STARTING,), started_at=started
+        Artwork.Status.PROCESSING,
+        allowed_from=(Artwork.Status.STARTING, Artwork.Status.PROCESSING),
+        started_at=started,
     ):
-        return artwork.status  # canceled, or another worker has it
+        return artwork.status  # canceled, or finished already
     params = artwork.parameters
     options = EnhanceSettings(
         scale=params["scaleFactor"],

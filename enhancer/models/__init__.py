@@ -5,6 +5,7 @@ from enhancer.models.invitations import Invitation, InvitationUnusable
 from enhancer.models.jobs import Batch, Job, Preferences, WebhookEvent
 from enhancer.models.sharing import ShareLink
 from enhancer.models.teams import Membership, Team
+from enhancer.models.workers import WorkerHeartbeat
 
 __all__ = [
     "AuditEvent",
@@ -17,4 +18,5 @@ __all__ = [
     "ShareLink",
     "Team",
     "WebhookEvent",
+    "WorkerHeartbeat",
 ]

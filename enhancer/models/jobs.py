@@ -2,10 +2,15 @@
 
 Status only moves forward:
 
-    queued -> submitting -> starting -> processing -> succeeded | failed | canceled
+    preparing -> queued -> submitting -> starting -> processing -> succeeded | failed | canceled
 
-`queued`: stored, waiting for a worker. `submitting`: a worker is sending it to the API (and
-stays there while a rate limit or an outage is retried). `starting`/`processing`: the API has it.
+`preparing`: the upload is stored as it came (or the image URL is still to be fetched); a worker
+decodes, checks and cleans it (enhancer/intake.py), never the web request.
+
+`queued`: stored, waiting in our own queue until the API has room for it (`enhancer.dispatch`
+hands queued jobs out fairly between teams). `submitting`: it has left our queue and a worker is
+sending it to the API (and stays there while a rate limit or an outage is retried, for at most the
+job's maximum age counted from `dispatched_at`). `starting`/`processing`: the API has it.
 Every transition is one conditional UPDATE on the allowed predecessors (`Job.advance`), so a late
 or duplicated webhook, or two workers at once, can never move a job backwards.
 """
@@ -91,6 +96,7 @@ class JobQuerySet(models.QuerySet["Job"]):
 
 class Job(models.Model):
     class Status(models.TextChoices):
+        PREPARING = "preparing", "Checking"
         QUEUED = "queued", "Queued"
         SUBMITTING = "submitting", "Sending"
         STARTING = "starting", "Starting"
@@ -100,6 +106,7 @@ class Job(models.Model):
         CANCELED = "canceled", "Canceled"
 
     PENDING_STATUSES = (
+        Status.PREPARING,
         Status.QUEUED,
         Status.SUBMITTING,
         Status.STARTING,
@@ -129,8 +136,14 @@ class Job(models.Model):
     seed = models.PositiveIntegerField(null=True, blank=True)
     provider = models.CharField(max_length=10, choices=Team.Provider.choices)
 
-    # Our copies of the files: the cloud deletes its own after 8 days.
-    original = models.FileField(upload_to="originals/", max_length=255)
+    # Where the image comes from when it was given as an address (fetched by a worker).
+    source_url = models.URLField(max_length=2000, blank=True)
+    # Shrink an image over the API's area limit (rather than refuse it).
+    fit_to_limit = models.BooleanField(default=True)
+
+    # Our copies of the files: the cloud deletes its own after 8 days. Until the job is
+    # prepared, `original` is the file as uploaded (empty for an image URL not yet fetched).
+    original = models.FileField(upload_to="originals/", max_length=255, blank=True)
     original_width = models.PositiveIntegerField()
     original_height = models.PositiveIntegerField()
     fit_message = models.CharField(max_length=255, blank=True)
@@ -144,6 +157,9 @@ class Job(models.Model):
     upstream_id = models.CharField(max_length=64, blank=True, db_index=True)
     webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Submission attempts.")
+    # True from just before `create` until the API's answer is known: after a timeout or a
+    # worker that died mid-call, the next attempt first looks for the artwork it may have made.
+    create_in_doubt = models.BooleanField(default=False, editable=False)
     polls = models.PositiveIntegerField(default=0)
     retry_note = models.CharField(
         max_length=255, blank=True, help_text="Why the job is waiting to retry, in plain words."
@@ -153,6 +169,9 @@ class Job(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # When the job left our own queue: its maximum age counts from here, not from created_at,
+    # so a long batch waiting its turn never ages out.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -164,6 +183,7 @@ class Job(models.Model):
             models.Index(fields=["team", "-created_at"]),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["team", "updated_at"]),
+            models.Index(fields=["status", "provider", "created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -180,6 +200,11 @@ class Job(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    @property
+    def started_waiting_at(self):
+        """Where the job's maximum age counts from: when it left our own queue."""
+        return self.dispatched_at or self.submitted_at or self.created_at
 
     @property
     def target_width(self) -> int:

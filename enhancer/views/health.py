@@ -1,18 +1,18 @@
-"""`/healthz`: is the database answering, and is the task queue being worked?"""
+"""`/healthz`: is the database answering, and is every task queue being worked?
+
+Each queue reports its live workers (by heartbeat, see enhancer/workers.py) and its oldest
+waiting task; the answer is 503, naming the queue, when a queue has had no live worker for a
+minute (or, never having had one, has kept a task waiting for a minute).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django_tasks_db.models import DBTaskResult
 
-# A task that has waited this long with nobody picking it up means no worker is running.
-STALE_AFTER = timedelta(minutes=5)
+from enhancer.workers import queue_health
 
 
 @require_GET
@@ -27,17 +27,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # any driver error means "down"; say which
         healthy = False
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
+    body: dict = {}
     if checks["database"]["ok"]:
-        ready = DBTaskResult.objects.ready()
-        oldest = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
-        stale = oldest is not None and timezone.now() - oldest > STALE_AFTER
-        checks["queue"] = {
-            "ok": not stale,
-            "waiting": ready.count(),
-            "oldest_waiting_seconds": (
-                round((timezone.now() - oldest).total_seconds()) if oldest else None
-            ),
-        }
-        healthy = healthy and not stale
+        queues = queue_health()
+        checks["queues"] = queues
+        unworked = [name for name, queue in queues.items() if not queue["ok"]]
+        if unworked:
+            healthy = False
+            body["error"] = "No live worker for the queue(s): " + ", ".join(unworked)
     status = "ok" if healthy else "unavailable"
-    return JsonResponse({"status": status, "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": status, **body, "checks": checks}, status=200 if healthy else 503
+    )

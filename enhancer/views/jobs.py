@@ -7,26 +7,29 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from enhancer.fetch import FetchProblem
+from enhancer.fetch import FetchPolicy, FetchProblem, check_url_without_dns
 from enhancer.forms import EnhanceForm
+from enhancer.images import AREA_LIMIT, ImageProblem, human_size, peek_image, too_many_pixels
 from enhancer.links import storage_name_from_source_token
 from enhancer.models import Job
 from enhancer.quotas import QuotaExceeded
 from enhancer.submissions import (
+    Rejected,
     Source,
     create_jobs,
-    prepare_all,
     remember_choices,
     remembered_choices,
-    source_from_url,
 )
+from enhancer.tasks import room_freed
 from enhancer.teams import get_team_object, require_membership
+from enhancer.uploads import oversized_uploads
 
 
 def load_job(request: HttpRequest, job_id: uuid.UUID) -> Job:
@@ -61,35 +64,56 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
     form = EnhanceForm(
         request.POST or None, request.FILES or None, initial=initial_choices(request)
     )
-    context: dict = {"max_upload_mb": settings.DETAILER_MAX_UPLOAD_BYTES // (1024 * 1024)}
-    if request.method == "POST" and form.is_valid():
+    context: dict = {
+        "max_upload_bytes": settings.DETAILER_MAX_UPLOAD_BYTES,
+        "max_request_bytes": settings.DETAILER_MAX_REQUEST_BYTES,
+        "max_upload_size": human_size(settings.DETAILER_MAX_UPLOAD_BYTES),
+    }
+    valid = request.method == "POST" and form.is_valid()
+    oversized = oversized_uploads(request)
+    if oversized and not request.FILES and not form.data.get("image_url"):
+        # Every file was dropped as it arrived, so the form saw none: say why, not "choose one".
+        form.errors.pop(NON_FIELD_ERRORS, None)
+        for item in oversized:
+            form.add_error("images", item.message)
+    elif valid:
         data = form.cleaned_data
         sources: list[Source] = []
+        rejected = [Rejected(item.name, item.message) for item in oversized]
         if data["image_url"]:
             try:
-                sources.append(source_from_url(data["image_url"]))
+                check_url_without_dns(data["image_url"], policy=FetchPolicy.for_user_urls())
             except FetchProblem as exc:
                 form.add_error("image_url", exc.message)
+            else:
+                sources.append(Source.from_url(data["image_url"]))
         else:
-            sources = [Source(upload.name, upload.read()) for upload in data["images"]]
-        prepared, rejected = prepare_all(sources, auto_fit=data["auto_fit"])
-        if not form.errors and not prepared:
-            field = "image_url" if data["image_url"] else "images"
+            for upload in data["images"]:
+                try:
+                    header = peek_image(upload, max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES)
+                    if header.width * header.height > AREA_LIMIT and not data["auto_fit"]:
+                        raise too_many_pixels(header.width, header.height)
+                except ImageProblem as exc:
+                    rejected.append(Rejected(upload.name, exc.message))
+                else:
+                    sources.append(Source(upload.name, upload=upload, header=header))
+        if not sources and not form.errors:
             for item in rejected:
                 form.add_error(
-                    field, f"{item.name}: {item.message}" if len(sources) > 1 else item.message
+                    "images", f"{item.name}: {item.message}" if len(rejected) > 1 else item.message
                 )
         if not form.errors:
-            options = {**form.remembered_choices(), "seed": data["seed"]}
+            options = {
+                **form.remembered_choices(),
+                "seed": data["seed"],
+                "auto_fit": data["auto_fit"],
+            }
             try:
-                jobs, batch = create_jobs(
-                    membership, prepared, options=options, title=data["title"]
-                )
+                jobs, batch = create_jobs(membership, sources, options=options, title=data["title"])
             except QuotaExceeded as exc:
                 form.add_error(None, exc.message)
         if not form.errors:
             remember_choices(request.user, form.remembered_choices())
-            notes = [f"{job.original_name}: {job.fit_message}" for job in jobs if job.fit_message]
             problems = [f"{item.name}: {item.message}" for item in rejected]
             if request.htmx:
                 # The cards appear under the form and follow their jobs live; the form is
@@ -98,14 +122,11 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
                     form=EnhanceForm(initial=initial_choices(request)),
                     new_jobs=jobs,
                     batch=batch,
-                    notes=notes,
                     problems=problems,
                     poll=True,
                     since=timezone.now().isoformat(),
                 )
                 return render(request, "jobs/new.html#submitted", context)
-            for note in notes:
-                messages.info(request, note)
             for problem in problems:
                 messages.error(request, f"Not sent: {problem}")
             if batch:
@@ -116,9 +137,6 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
     return render(
         request, "jobs/new.html#enhance_form" if request.htmx else "jobs/new.html", context
     )
-
-
-# --- One job ----------------------------------------------------------------------------------
 
 
 @login_required
@@ -166,7 +184,10 @@ def job_original(request: HttpRequest, job_id: uuid.UUID) -> FileResponse:
 @require_GET
 def job_thumbnail(request: HttpRequest, job_id: uuid.UUID) -> FileResponse:
     job = load_job(request, job_id)
-    return file_response(job.thumbnail or job.original, download_name=None, attachment=False)
+    picture = job.thumbnail or job.original
+    if not picture:  # an image URL not fetched yet
+        raise Http404("No picture yet")
+    return file_response(picture, download_name=None, attachment=False)
 
 
 @login_required
@@ -180,6 +201,7 @@ def job_cancel(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         error_message=f"Canceled by {request.user.get_username()}.",
         retry_note="",
     ):
+        room_freed()
         messages.info(request, f"“{job.display_title}” was canceled.")
     else:
         messages.warning(request, f"“{job.display_title}” had already finished.")
@@ -200,7 +222,8 @@ def job_delete(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 
 def delete_job(job: Job) -> None:
     # Mark it final first, so no task in flight stores files for a job that is going away.
-    job.advance(Job.Status.CANCELED, allowed_from=Job.PENDING_STATUSES)
+    if job.advance(Job.Status.CANCELED, allowed_from=Job.PENDING_STATUSES):
+        room_freed()
     for field in (job.original, job.result, job.thumbnail):
         if field:
             field.delete(save=False)

@@ -91,12 +91,14 @@ def job_updates(request: HttpRequest) -> HttpResponse:
     elif scope.startswith("batch:"):
         batch_id = scope.removeprefix("batch:")
         jobs = jobs.filter(batch_id=batch_id if parse_ids([batch_id]) else None)
+    # Pending first, then what changed: a job that finishes between the two queries is then
+    # sent as done and polled once more, never left showing its old state after a 286.
+    still_pending = jobs.filter(status__in=Job.PENDING_STATUSES).exists()
     changed = list(
         jobs.filter(updated_at__gt=since)
         .select_related("created_by")
         .order_by("created_at")[:DASHBOARD_SIZE]
     )
-    still_pending = jobs.filter(status__in=Job.PENDING_STATUSES).exists()
     progress = batch_progress(jobs) if scope.startswith("batch:") else None
     context = {
         "progress": progress,

@@ -28,7 +28,7 @@ def enhance_and_download(page: Page, test_images, *, phone: bool = False) -> Non
     act(page.get_by_role("button", name="Enhance"))
 
     card = steps.card(page, "harbour.jpg", list_name="Sent from this page")
-    expect(card.get_by_text("Queued", exact=True)).to_be_visible()
+    expect(card.get_by_text("Checking", exact=True)).to_be_visible()  # by a worker, not the request
     expect(card).to_contain_text("2x")
     expect(card).to_contain_text("High")
     steps.expect_done(card)

@@ -85,7 +85,7 @@ def test_journey_one_with_the_keyboard_alone(new_context, test_images):
     page.keyboard.press("Enter")
 
     card = steps.card(page, "harbour.jpg", list_name="Sent from this page")
-    expect(card.get_by_text("Queued", exact=True)).to_be_visible()
+    expect(card.get_by_text("Checking", exact=True)).to_be_visible()  # by a worker, not the request
     steps.expect_done(card)
     steps.expect_not_reloaded(page)
     tab_to(page, card.get_by_role("link", name="harbour.jpg"))

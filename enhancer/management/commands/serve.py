@@ -1,9 +1,14 @@
 """`python manage.py serve`: the web server and the task workers together, in the foreground.
 
-What `make run` ends with. gunicorn serves the site (static files through whitenoise); one
-db_worker works the default queue (submitting, polling, collecting, webhooks) and one works the
-engine's queue, so a long 8x job never delays the rest. Ctrl+C stops them all; if any of them
-dies, the others are stopped too, so a half-running site never goes unnoticed.
+What `make run` ends with. gunicorn serves the site (static files through whitenoise); task
+workers (`manage.py worker`, with heartbeats) work the queues: `default` (built-in engine jobs'
+submitting, polling and collecting, webhooks), `cloud` (the same for the Tengr.ai cloud, so a
+cloud API that hangs never holds up the rest) and `engine` (the engine's own processing, so a long
+8x job never delays the rest).
+
+A child that dies is started again, after a pause that doubles from 1 s to 30 s while it keeps
+dying quickly, and the restart is logged; the tasks it held are taken back by the other workers
+(enhancer/workers.py). Ctrl+C or SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,6 +29,30 @@ from enhancer.sweep import sweep
 
 # How often stale jobs are looked for (see enhancer/sweep.py).
 SWEEP_EVERY = 300.0
+# Restarting a child that died: the first pause, the longest, and how long a child must have
+# run for its next death to count as a fresh one.
+RESTART_FIRST_PAUSE = 1.0
+RESTART_MAX_PAUSE = 30.0
+RESTART_STABLE_AFTER = 60.0
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    process: subprocess.Popen | None = None
+    started: float = 0.0
+    pause: float = RESTART_FIRST_PAUSE
+    restart_at: float | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        # Our own fixed commands: no shell, nothing from users.
+        self.process = subprocess.Popen(  # noqa: S603
+            self.command, cwd=settings.BASE_DIR, env=os.environ.copy()
+        )
+        self.started = time.monotonic()
+        self.restart_at = None
 
 
 class Command(BaseCommand):
@@ -34,8 +64,18 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--engine-workers", type=int, default=1)
+        parser.add_argument("--cloud-workers", type=int, default=1)
 
-    def handle(self, *args, bind: str, web_workers: int, threads: int, engine_workers: int, **kw):
+    def handle(
+        self,
+        *args,
+        bind: str,
+        web_workers: int,
+        threads: int,
+        engine_workers: int,
+        cloud_workers: int,
+        **kw,
+    ):
         python = sys.executable
         commands = {
             "web": [
@@ -60,34 +100,15 @@ class Command(BaseCommand):
                 "--access-logfile",
                 "-",
             ],
-            "worker": [
-                python,
-                "manage.py",
-                "db_worker",
-                "--queue-name",
-                "default",
-                "--interval",
-                "0.5",
-                "--no-reload",
-            ],
+            "worker": self.worker_command("default"),
         }
+        for n in range(cloud_workers):
+            commands[f"cloud-{n + 1}"] = self.worker_command("cloud")
         for n in range(engine_workers):
-            commands[f"engine-{n + 1}"] = [
-                python,
-                "manage.py",
-                "db_worker",
-                "--queue-name",
-                "engine",
-                "--interval",
-                "0.5",
-                "--no-reload",
-            ]
-        processes: dict[str, subprocess.Popen] = {}
-        for name, command in commands.items():
-            # Our own fixed commands: no shell, nothing from users.
-            processes[name] = subprocess.Popen(  # noqa: S603
-                command, cwd=settings.BASE_DIR, env=os.environ.copy()
-            )
+            commands[f"engine-{n + 1}"] = self.worker_command("engine")
+        children = [Child(name, command) for name, command in commands.items()]
+        for child in children:
+            child.start()
         self.stdout.write(
             self.style.SUCCESS(f"Detailer is running at {settings.SITE_URL}  (Ctrl+C to stop)")
         )
@@ -100,26 +121,50 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        exit_code = 0
         next_sweep = time.monotonic() + SWEEP_EVERY
         try:
             while not stopping:
                 if time.monotonic() >= next_sweep:
                     self.sweep()
                     next_sweep = time.monotonic() + SWEEP_EVERY
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        self.stderr.write(
-                            f"{name} exited with code {process.returncode}; stopping."
-                        )
-                        exit_code = process.returncode or 1
-                        stopping = True
-                        break
+                for child in children:
+                    self.supervise(child)
                 time.sleep(0.5)
         finally:
-            self.shutdown(processes)
-        if exit_code:
-            sys.exit(exit_code)
+            self.shutdown(children)
+
+    def worker_command(self, queue: str) -> list[str]:
+        return [
+            sys.executable,
+            "manage.py",
+            "worker",
+            "--queue-name",
+            queue,
+            "--interval",
+            "0.5",
+            "--no-reload",
+        ]
+
+    def supervise(self, child: Child) -> None:
+        """Start a dead child again, with a growing pause while it keeps dying quickly."""
+        now = time.monotonic()
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                child.restarts += 1
+                self.stderr.write(f"Starting {child.name} again (restart {child.restarts}).")
+                child.start()
+            return
+        assert child.process is not None
+        if child.process.poll() is None:
+            return
+        if now - child.started > RESTART_STABLE_AFTER:
+            child.pause = RESTART_FIRST_PAUSE
+        self.stderr.write(
+            f"{child.name} exited with code {child.process.returncode}; "
+            f"starting it again in {child.pause:.0f} s."
+        )
+        child.restart_at = now + child.pause
+        child.pause = min(RESTART_MAX_PAUSE, child.pause * 2)
 
     def sweep(self) -> None:
         try:
@@ -131,13 +176,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Failed {jobs} stale job(s) and {artworks} stale artwork(s).")
         close_old_connections()
 
-    def shutdown(self, processes: dict[str, subprocess.Popen]) -> None:
+    def shutdown(self, children: list[Child]) -> None:
         self.stdout.write("Stopping…")
-        for process in processes.values():
+        processes = [child.process for child in children if child.process is not None]
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 25
-        for process in processes.values():
+        for process in processes:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

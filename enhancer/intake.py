@@ -1,0 +1,107 @@
+"""Taking images in: the web request stores bytes, a worker decodes, checks and cleans them.
+
+A web request does only what is cheap and bounded: each upload arrives in a temporary file
+(enhancer/uploads.py), its first bytes and header are read (`peek_image`: the format, and the
+dimensions, so a decompression bomb or a PDF is refused in the form at once), and it is streamed
+into storage as it came. An image URL is not fetched at all: the job records it.
+
+`prepare_job` then runs in a worker: it fetches the URL through the SSRF guard ("Fetching the
+image..." on the card meanwhile), decodes the image fully, checks it, turns it upright, converts
+it to sRGB, strips its metadata and fits it to the API's area limit (enhancer/images.py). A
+problem fails the job with the reason; a good image moves the job into the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django_tasks import task
+
+from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
+from enhancer.images import ImageProblem, prepare_image
+from enhancer.models import Job
+from enhancer.tasks import fail, load
+
+logger = logging.getLogger(__name__)
+
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+URL_FETCH_TIMEOUT = 15.0
+
+
+def fetching_note(url: str) -> str:
+    host = urlsplit(url).hostname or "the address given"
+    return f"Fetching the image from {host}…"
+
+
+CHECKING_NOTE = "Checking the image…"
+
+
+def name_from_url(url: str) -> str:
+    return (PurePath(urlsplit(url).path).name or "image")[:200]
+
+
+@task()
+def prepare_job(job_id: str) -> str:
+    job = load(job_id)
+    if job is None or job.status != Job.Status.PREPARING:
+        return job.status if job else "deleted"
+    try:
+        data = fetch_source(job) if job.source_url else read_upload(job)
+        image = prepare_image(
+            data, max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES, auto_fit=job.fit_to_limit
+        )
+    except FetchProblem as exc:
+        fail(job, f"The image could not be fetched: {exc.message}")
+        return job.status
+    except ImageProblem as exc:
+        fail(job, exc.message)
+        return job.status
+    as_uploaded = job.original.name
+    # Saved beside the upload first (storage picks a free name): a worker that dies here
+    # leaves the upload in place, and the task's next run starts again from it.
+    stored = default_storage.save(
+        f"originals/{job.id}.{EXTENSIONS[image.format]}", ContentFile(image.content)
+    )
+    if job.advance(
+        Job.Status.QUEUED,
+        allowed_from=(Job.Status.PREPARING,),
+        original=stored,
+        original_width=image.width,
+        original_height=image.height,
+        fit_message=image.message or "",
+        retry_note="",
+    ):
+        if as_uploaded and as_uploaded != stored:
+            default_storage.delete(as_uploaded)
+        from enhancer.dispatch import dispatch
+
+        dispatch()
+    else:  # canceled or deleted meanwhile
+        default_storage.delete(stored)
+    return job.status
+
+
+def fetch_source(job: Job) -> bytes:
+    fetched = fetch_image_url(
+        job.source_url,
+        max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES,
+        timeout=URL_FETCH_TIMEOUT,
+        policy=FetchPolicy.for_user_urls(),
+    )
+    name = name_from_url(fetched.final_url.split("?", 1)[0])
+    if name != job.original_name:
+        job.touch(original_name=name)
+    return fetched.content
+
+
+def read_upload(job: Job) -> bytes:
+    if not job.original:
+        raise ImageProblem("empty", "This file is empty. Choose a JPEG, PNG or WebP picture.")
+    with job.original.open("rb") as upload:
+        # One byte past the limit is enough to say it is too large.
+        return upload.read(settings.DETAILER_MAX_UPLOAD_BYTES + 1)
