@@ -113,6 +113,9 @@
     if (!box) return;
     box.replaceChildren();
     box.classList.toggle("form-errors", Boolean(message));
+    // An empty alert region would still be announced as one: the role comes with a message.
+    if (message) box.setAttribute("role", "alert");
+    else box.removeAttribute("role");
     if (message) {
       const text = document.createElement("p");
       text.textContent = message;

@@ -81,3 +81,11 @@ def test_the_form_says_the_limits_for_the_browser_to_check(owner_client, setting
     assert f'data-max-upload-bytes="{settings.DETAILER_MAX_UPLOAD_BYTES}"' in page
     assert f'data-max-request-bytes="{settings.DETAILER_MAX_REQUEST_BYTES}"' in page
     assert "Up to 25 MB each." in page
+
+
+def test_a_post_with_only_an_oversized_file_says_so(owner_client, settings):
+    big = image_bytes(200, 200)
+    settings.DETAILER_MAX_UPLOAD_BYTES = len(big) - 1
+    response = owner_client.post(reverse("enhance_new"), {"images": [upload("huge.png", big)]})
+    assert response.status_code == 200
+    assert "huge.png is" in response.content.decode()

@@ -61,15 +61,19 @@ def initial_choices(request: HttpRequest) -> dict:
 @require_http_methods(["GET", "POST"])
 def enhance_new(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
+    posted = request.method == "POST"
+    # Bound on every POST, even one whose fields were all dropped (a file over the limit).
     form = EnhanceForm(
-        request.POST or None, request.FILES or None, initial=initial_choices(request)
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        initial=initial_choices(request),
     )
     context: dict = {
         "max_upload_bytes": settings.DETAILER_MAX_UPLOAD_BYTES,
         "max_request_bytes": settings.DETAILER_MAX_REQUEST_BYTES,
         "max_upload_size": human_size(settings.DETAILER_MAX_UPLOAD_BYTES),
     }
-    valid = request.method == "POST" and form.is_valid()
+    valid = posted and form.is_valid()
     oversized = oversized_uploads(request)
     if oversized and not request.FILES and not form.data.get("image_url"):
         # Every file was dropped as it arrived, so the form saw none: say why, not "choose one".

@@ -22,9 +22,10 @@ def test_a_batch_of_three_downloads_as_one_zip(page, test_images):
     steps.choose_settings(page, enlarge="2x", detail="Medium")
     page.get_by_role("button", name="Enhance").click()
 
-    # The auto-fit is announced (role=status) with the size it was reduced to.
-    note = page.get_by_role("status").filter(has_text="over the 1,478,656-pixel limit")
-    expect(note).to_contain_text("panorama.jpg: The image was 1400 x 1200")
+    # Once a worker has checked it, its card says it was reduced, and to what size.
+    card = steps.card(page, "panorama.jpg", list_name="Sent from this page")
+    note = card.get_by_text("over the 1,478,656-pixel limit")
+    expect(note).to_contain_text("The image was 1400 x 1200")
     fitted = re.search(r"reduced to (\d+) x (\d+)", note.inner_text())
     assert fitted, note.inner_text()
     fitted_size = (int(fitted[1]), int(fitted[2]))
