@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from .client import (
-    DEFAULT_BASE_URL,
-    FINAL_STATUSES,
-    STATUSES,
-    ApiClient,
-    Artwork,
-    backoff_delay,
-    default_base_url,
-    parse_retry_after,
-    retry_delay,
-)
+from .artwork import FINAL_STATUSES, STATUSES, Artwork
+from .client import DEFAULT_BASE_URL, ApiClient, default_base_url
 from .errors import (
     ApiError,
     ApiUnreachable,
@@ -25,6 +16,7 @@ from .errors import (
     ServerError,
     UnexpectedStatus,
 )
+from .retry import backoff_delay, parse_retry_after, retry_delay
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -9,18 +9,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
-import random
 import re
 import time
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -29,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from requests.auth import AuthBase
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
+from .artwork import ID_RE, Artwork, excerpt, kind
 from .errors import (
     ApiError,
     ApiUnreachable,
@@ -41,24 +37,20 @@ from .errors import (
     ServerError,
     UnexpectedStatus,
 )
+from .retry import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.tengr.ai"  # A1: not published by the vendor
 CREATE_PATH = "/v2/artworks/detailer-upscaler"
 ARTWORKS_PATH = "/v2/artworks"
-STATUSES = frozenset({"starting", "processing", "succeeded", "failed", "canceled"})
-FINAL_STATUSES = frozenset({"succeeded", "failed", "canceled"})
 LIST_LIMIT_MAX = 500
 # A list of 500 artworks is a few hundred KB; anything far larger is not the contract talking, and
 # reading it whole would let a broken or hostile server exhaust a worker's memory.
 MAX_BODY_BYTES = 8 * 1024 * 1024
-# Ids go into URL paths: refuse anything that could change the path ("/", "..", "?", "%").
-_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 # Keys go into a header: printable ASCII only, so requests/http.client never raise an error whose
 # text quotes the header value.
 _KEY_RE = re.compile(r"[\x21-\x7e]+")
-_SECONDS_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _OBJECT_REPR_RE = re.compile(r"<[^<>]*? object at 0x[0-9a-fA-F]+>:?\s*")
 _MASK = "••••"
 
@@ -84,188 +76,6 @@ def _version() -> str:
         return metadata.version("detailer")
     except metadata.PackageNotFoundError:
         return "0"
-
-
-# --- Retry helpers (A5), shared with the job tasks ---------------------------------------------
-
-
-def parse_retry_after(
-    value: str | None, *, now: datetime | None = None, cap: float = 600.0
-) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None.
-
-    Never negative (a date in the past means "now": 0) and never above `cap`, so a broken or
-    hostile header cannot park a job for a day. Unparseable values give None: fall back to backoff.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    cap = max(0.0, float(cap))
-    if _SECONDS_RE.fullmatch(text):
-        return min(float(text), cap)  # float() of a huge digit string is inf, then capped
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, OverflowError, IndexError):
-        return None
-    if when is None:  # pragma: no cover - older Pythons returned None instead of raising
-        return None
-    if when.tzinfo is None:  # "-0000" means UTC with no claim about local time
-        when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return max(0.0, min((when - now).total_seconds(), cap))
-
-
-class _Uniform(Protocol):
-    def uniform(self, a: float, b: float, /) -> float: ...
-
-
-def backoff_delay(
-    attempt: int, *, base: float = 2.0, cap: float = 60.0, rng: _Uniform = random
-) -> float:
-    """Exponential backoff with equal jitter (A5): a delay in [c/2, c], c = min(cap, base * 2^n).
-
-    Equal rather than full jitter: full jitter may draw ~0 s and hammer a rate-limited API, while
-    half the ceiling is a guaranteed wait and the other half still spreads the workers apart.
-    `attempt` counts from 0.
-    """
-    if attempt < 0:
-        raise ValueError("attempt counts from 0")
-    ceiling = min(cap, base * 2.0 ** min(attempt, 64))  # the exponent clamp avoids overflow
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
-
-
-def retry_delay(error: ApiError, attempt: int, *, rng: _Uniform = random) -> float:
-    """How long to wait before retrying after `error`: the server's Retry-After when it gave one
-    (A5, already capped), otherwise `backoff_delay(attempt)`."""
-    if isinstance(error, RateLimited) and error.retry_after is not None:
-        return error.retry_after
-    return backoff_delay(attempt, rng=rng)
-
-
-# --- The artwork object ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Artwork:
-    """An artwork as the contract describes it (create, read, list and, A2, webhook bodies)."""
-
-    id: str
-    status: str
-    artwork_type: str | None = None
-    parameters: dict[str, Any] = field(default_factory=dict)
-    results: list[str] = field(default_factory=list)
-    duration: float | None = None  # A8: seconds of processing
-    created_at: datetime | None = None
-    # A9: a failed artwork has no documented error field; keep whatever message/error it carries.
-    message: str | None = None
-    error: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-    @property
-    def failure_text(self) -> str | None:
-        """The server's own words about a failure (A9), for display; None if it gave none."""
-        parts = [p for p in (self.message, self.error) if p]
-        return ": ".join(dict.fromkeys(parts)) or None
-
-    @classmethod
-    def from_json(cls, data: Any) -> Artwork:
-        """Build from a decoded JSON body; raise MalformedResponse for anything off-contract.
-
-        Strict on what the product acts on (id, status, results, timings), because a webhook body
-        (A2) is untrusted input. Lenient only on artworkType (list() returns every artwork of the
-        key, not only detailer_upscaler ones) and on the display-only message/error (A9).
-        """
-        if not isinstance(data, dict):
-            raise MalformedResponse(f"artwork must be a JSON object, got {_kind(data)}")
-        art_id = data.get("id")
-        if not isinstance(art_id, str) or not _ID_RE.fullmatch(art_id):
-            raise MalformedResponse(f"artwork id is missing or invalid: {_excerpt(art_id)}")
-        status = data.get("status")
-        if not isinstance(status, str) or status not in STATUSES:
-            raise MalformedResponse(f"artwork {art_id} has an unknown status: {_excerpt(status)}")
-        artwork_type = data.get("artworkType")
-        if artwork_type is not None and not isinstance(artwork_type, str):
-            raise MalformedResponse(f"artwork {art_id}: artworkType must be a string")
-        parameters = data.get("parameters")
-        if parameters is None:
-            parameters = {}
-        elif not isinstance(parameters, dict):
-            raise MalformedResponse(f"artwork {art_id}: parameters must be an object")
-        return cls(
-            id=art_id,
-            status=status,
-            artwork_type=artwork_type,
-            parameters=dict(parameters),
-            results=_results(art_id, data.get("results")),
-            duration=_duration(art_id, data.get("duration")),
-            created_at=_timestamp(art_id, data.get("createdAt")),
-            message=_loose_text(data.get("message")),
-            error=_loose_text(data.get("error")),
-            raw=data,
-        )
-
-
-def _results(art_id: str, value: Any) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise MalformedResponse(f"artwork {art_id}: results must be a list")
-    for item in value:
-        # Results are downloaded by collect_results: only absolute http(s) URLs make sense.
-        if not isinstance(item, str) or urlsplit(item).scheme not in ("http", "https"):
-            raise MalformedResponse(f"artwork {art_id}: result is not a URL: {_excerpt(item)}")
-    return list(value)
-
-
-def _duration(art_id: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MalformedResponse(f"artwork {art_id}: duration must be a number")
-    if not math.isfinite(value) or value < 0:
-        raise MalformedResponse(f"artwork {art_id}: duration out of range: {value!r}")
-    return float(value)
-
-
-def _timestamp(art_id: str, value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)  # 3.11+: accepts "Z" and any fraction length
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            # A naive timestamp from an API is UTC in practice; Django wants aware datetimes.
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise MalformedResponse(f"artwork {art_id}: createdAt is not ISO 8601: {_excerpt(value)}")
-
-
-def _loose_text(value: Any) -> str | None:
-    """Any JSON value as display text (A9); losing a whole artwork over a label would be worse."""
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text.strip()[:500] or None
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", type(None): "null"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _excerpt(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- The client --------------------------------------------------------------------------------
@@ -366,8 +176,8 @@ class ApiClient:
 
     def get(self, artwork_id: str) -> Artwork:
         """GET /v2/artworks/:id. NotFound when unknown or older than 8 days."""
-        if not isinstance(artwork_id, str) or not _ID_RE.fullmatch(artwork_id):
-            raise ValueError(f"not an artwork id: {_excerpt(artwork_id)}")
+        if not isinstance(artwork_id, str) or not ID_RE.fullmatch(artwork_id):
+            raise ValueError(f"not an artwork id: {excerpt(artwork_id)}")
         path = f"{ARTWORKS_PATH}/{quote(artwork_id, safe='')}"
         status, data = self._call("GET", path)
         return self._artwork(data, "GET", path, status)
@@ -380,7 +190,7 @@ class ApiClient:
             raise ValueError(f"limit must be between 1 and {LIST_LIMIT_MAX}")
         status, data = self._call("GET", ARTWORKS_PATH, params={"offset": offset, "limit": limit})
         if not isinstance(data, list):
-            raise self._malformed(f"expected a JSON array, got {_kind(data)}", "GET", status)
+            raise self._malformed(f"expected a JSON array, got {kind(data)}", "GET", status)
         artworks = []
         for index, item in enumerate(data):
             artwork, problem = _try_artwork(item)
@@ -541,7 +351,7 @@ def _is_int(value: Any) -> bool:
 def _check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url.strip()) if isinstance(base_url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"the API address must be an http(s) URL, not {_excerpt(base_url)}")
+        raise ValueError(f"the API address must be an http(s) URL, not {excerpt(base_url)}")
     if parts.username or parts.password:
         # Credentials in the URL would end up in logs and error messages.
         raise ValueError("the API address must not contain a user name or password")
