@@ -26,7 +26,7 @@ from enhancer.models import (
     WorkerHeartbeat,
 )
 from enhancer.submissions import resubmit
-from enhancer.tasks import check_job, enqueue_for, room_freed
+from enhancer.tasks import FOLLOW_PRIORITY, check_job, enqueue_for, room_freed
 from enhancer.team_forms import SecretInput
 
 KEEP = "Leave empty to keep what is saved."
@@ -282,7 +282,7 @@ class JobAdmin(admin.ModelAdmin):
     def refresh_status(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         jobs = list(queryset.filter(status__in=Job.PENDING_STATUSES).exclude(upstream_id=""))
         for job in jobs:
-            enqueue_for(job, check_job)
+            enqueue_for(job, check_job, priority=FOLLOW_PRIORITY)
         skipped = queryset.count() - len(jobs)
         note = f" {skipped} were skipped: finished, or not yet sent to the API." if skipped else ""
         self.message_user(request, f"Asked the API about {len(jobs)} job(s).{note}")

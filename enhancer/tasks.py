@@ -55,9 +55,15 @@ def queue_for(job: Job) -> str:
     return "cloud" if job.provider == Team.Provider.CLOUD else "default"
 
 
-def enqueue_for(job: Job, job_task: Task, *args, delay: float | None = None) -> None:
+# Reading a job's state back frees its place for the next job: ahead of new work in the queue.
+FOLLOW_PRIORITY = 10
+
+
+def enqueue_for(
+    job: Job, job_task: Task, *args, delay: float | None = None, priority: int = 0
+) -> None:
     """Enqueue one of the job's tasks on its provider's queue, after `delay` seconds if given."""
-    options: dict = {"queue_name": queue_for(job)}
+    options: dict = {"queue_name": queue_for(job), "priority": priority}
     if delay is not None:
         options["run_after"] = later(delay)
     job_task.using(**options).enqueue(str(job.id), *args)
@@ -172,7 +178,7 @@ def submit_job(job_id: str) -> str:
     ):
         apply_artwork(job, artwork, client)
         if not job.is_final:
-            enqueue_for(job, poll_job, 1, delay=POLL_FIRST_DELAY)
+            enqueue_for(job, poll_job, 1, delay=POLL_FIRST_DELAY, priority=FOLLOW_PRIORITY)
     return job.status
 
 
@@ -252,7 +258,7 @@ def poll_job(job_id: str, attempt: int) -> str:
         if not job.is_final:
             if delay is None:
                 delay = min(POLL_MAX_DELAY, POLL_FIRST_DELAY * 1.5**attempt)
-            enqueue_for(job, poll_job, attempt + 1, delay=delay)
+            enqueue_for(job, poll_job, attempt + 1, delay=delay, priority=FOLLOW_PRIORITY)
     return job.status
 
 

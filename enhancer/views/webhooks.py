@@ -25,7 +25,7 @@ from enhancer.api.errors import MalformedResponse
 from enhancer.links import hash_token
 from enhancer.models import Job, WebhookEvent
 from enhancer.providers import webhook_secret_for
-from enhancer.tasks import check_job, enqueue_for
+from enhancer.tasks import FOLLOW_PRIORITY, check_job, enqueue_for
 
 logger = logging.getLogger(__name__)
 
@@ -76,5 +76,5 @@ def job_webhook(request: HttpRequest, job_id: uuid.UUID, token: str) -> JsonResp
     except IntegrityError:
         return JsonResponse({"ok": True, "duplicate": True})
     if not job.is_final:
-        enqueue_for(job, check_job)
+        enqueue_for(job, check_job, priority=FOLLOW_PRIORITY)
     return JsonResponse({"ok": True, "duplicate": False})
