@@ -146,7 +146,11 @@ TEMPLATES = [
 # SQLite is the embedded default; the web server and the workers write at once, so it runs in WAL
 # mode with a busy timeout and IMMEDIATE transactions, or writers would meet "database is locked".
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'detailer.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Each process keeps at most one connection per thread, reused for this many seconds: a web
+# process holds up to its thread count, a worker one. 0 closes it after every request (behind a
+# transaction-pooling PgBouncer, say). See the README's deployment guide for max_connections.
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -226,8 +230,41 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+# Every image goes through Django's storage API: the media directory above by default, or an
+# S3-compatible bucket (AWS, MinIO, Ceph, R2, ...) when DETAILER_S3_BUCKET is set, which is what
+# lets several web hosts and workers share the files. Credentials come from AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY (or the machine's own AWS role); the bucket stays private: every file is
+# served through the site, behind its access checks.
+DETAILER_S3_BUCKET = env_str("DETAILER_S3_BUCKET")
+DETAILER_S3_ENDPOINT_URL = env_str("DETAILER_S3_ENDPOINT_URL").rstrip("/")
+DETAILER_S3_REGION = env_str("DETAILER_S3_REGION", "us-east-1")
+if DETAILER_S3_ENDPOINT_URL and urlsplit(DETAILER_S3_ENDPOINT_URL).scheme not in {"http", "https"}:
+    raise ImproperlyConfigured(
+        f"DETAILER_S3_ENDPOINT_URL must be an http(s) URL, not {DETAILER_S3_ENDPOINT_URL!r}"
+    )
+if DETAILER_S3_BUCKET:
+    _s3_options = {
+        "bucket_name": DETAILER_S3_BUCKET,
+        "region_name": DETAILER_S3_REGION,
+        "endpoint_url": DETAILER_S3_ENDPOINT_URL or None,
+        # MinIO, Ceph and most S3-compatible servers want bucket/key paths, not bucket hostnames.
+        "addressing_style": "path" if DETAILER_S3_ENDPOINT_URL else None,
+        "signature_version": "s3v4",
+        "default_acl": None,  # private objects: the bucket's own policy applies
+        "querystring_auth": True,
+        "file_overwrite": False,  # as on local disk: a taken name gets a suffix, never replaced
+        # Reads that do go through django-storages' file object spill to a temporary file
+        # past this size instead of growing in memory (downloads stream; see enhancer/storage.py).
+        "max_memory_size": 5 * 1024 * 1024,
+    }
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": _s3_options,
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -295,6 +332,10 @@ DETAILER_ENGINE_THREADS = env_int("DETAILER_ENGINE_THREADS", 2)
 DETAILER_JOB_MAX_AGE_MINUTES = env_int("DETAILER_JOB_MAX_AGE_MINUTES", 120)
 # A3: where the cloud puts its webhook signature is undocumented; the engine uses X-Signature.
 DETAILER_WEBHOOK_SIGNATURE_HEADER = env_str("DETAILER_WEBHOOK_SIGNATURE_HEADER", "X-Signature")
+# Optional retention (off with 0): results (with thumbnails) and originals of jobs that ended
+# this many days ago are deleted from storage; the job records stay. See enhancer/retention.py.
+DETAILER_DELETE_RESULTS_AFTER_DAYS = env_int("DETAILER_DELETE_RESULTS_AFTER_DAYS", 0)
+DETAILER_DELETE_ORIGINALS_AFTER_DAYS = env_int("DETAILER_DELETE_ORIGINALS_AFTER_DAYS", 0)
 DETAILER_MAX_UPLOAD_BYTES = env_int("DETAILER_MAX_UPLOAD_MB", 25) * 1024 * 1024
 # One request (a batch of uploads) at most; refused with 413 before its body is read.
 DETAILER_MAX_REQUEST_BYTES = env_int("DETAILER_MAX_REQUEST_MB", 200) * 1024 * 1024

@@ -74,6 +74,7 @@ def prepare_job(job_id: str) -> str:
         original_width=image.width,
         original_height=image.height,
         fit_message=image.message or "",
+        original_bytes=len(image.content),
         retry_note="",
     ):
         if as_uploaded and as_uploaded != stored:

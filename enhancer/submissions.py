@@ -111,6 +111,7 @@ def resubmit(job: Job) -> Job:
             provider=job.team.provider,
             original_width=job.original_width,
             original_height=job.original_height,
+            original_bytes=job.original_bytes,
             fit_message=job.fit_message,
             scale=job.scale,
             details=job.details,

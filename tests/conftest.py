@@ -133,4 +133,5 @@ def engine_key(transactional_db):
     return default_key()
 
 
+from tests.s3_server import s3_bucket, s3_endpoint  # noqa: E402,F401  (fixtures)
 from tests.scripted_server import scripted_server  # noqa: E402,F401  (a fixture)

@@ -19,7 +19,7 @@ from PIL import Image
 
 from enhancer.api import ApiClient, Artwork
 from enhancer.api.errors import BadRequest, KeyRefused, NotFound, RateLimited
-from enhancer.engine.files import input_path
+from enhancer.engine.files import input_name
 from enhancer.engine.models import Artwork as EngineArtwork
 from enhancer.engine.models import EngineKey
 from enhancer.links import source_url
@@ -289,7 +289,9 @@ def test_a_processing_failure_ends_failed_with_a_message(client, receiver):
     receiver.script("POST", "/hook", (200, None))
     artwork = client.create(staged(image_bytes(20, 20)), webhook=f"{receiver.url}/hook")
     stored = EngineArtwork.objects.get(pk=artwork.id)
-    input_path(stored.input_file).write_bytes(b"damaged on disk")
+    name = input_name(stored.input_file)
+    default_storage.delete(name)
+    default_storage.save(name, ContentFile(b"damaged in storage"))
 
     run_tasks()
 

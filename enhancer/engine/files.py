@@ -1,27 +1,23 @@
-"""Where the engine keeps its input and result files (under MEDIA_ROOT/engine/)."""
+"""Where the engine keeps its input and result files: `engine/` in the site's storage.
+
+Names only, never local paths: the files live wherever Django's default storage does (the
+media directory, or the bucket when DETAILER_S3_BUCKET is set), so any host can serve them.
+"""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-from django.conf import settings
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+\.(png|webp|jpg|jpeg)$")
 
 
-def engine_dir(kind: str) -> Path:
-    path = Path(settings.MEDIA_ROOT) / "engine" / kind
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def input_name(name: str) -> str:
+    """The storage name of an artwork's input file (Artwork.input_file holds the bare name)."""
+    return f"engine/inputs/{name}"
 
 
-def input_path(name: str) -> Path:
-    return engine_dir("inputs") / name
-
-
-def result_path(artwork_id: str, name: str) -> Path | None:
-    """The file behind a result URL, or None for a name that is not one of ours."""
+def result_name(artwork_id: str, name: str) -> str | None:
+    """The storage name behind a result URL, or None for a name that is not one of ours."""
     if not SAFE_NAME.match(name):
         return None
-    return engine_dir("results") / str(artwork_id) / name
+    return f"engine/results/{artwork_id}/{name}"

@@ -7,16 +7,25 @@ import hmac
 import json
 import logging
 import random
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_tasks import task
 
-from enhancer.engine.files import engine_dir, input_path
+if TYPE_CHECKING:
+    from enhancer.engine.pipeline import EnhanceSettings
+
+from enhancer.engine.files import input_name, result_name
 from enhancer.engine.models import Artwork
 from enhancer.fetch import FetchPolicy, FetchProblem, post_json
+from enhancer.storage import iter_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +38,7 @@ FAILURE_MESSAGE = "The image could not be processed."
 # A queue of its own: a long 8x job must never hold up submitting, polling or collecting.
 @task(queue_name="engine")
 def process_artwork(artwork_id: str) -> str:
-    from enhancer.engine.pipeline import EnhanceSettings, enhance_file
+    from enhancer.engine.pipeline import EnhanceSettings
 
     artwork = Artwork.objects.get(pk=artwork_id)
     started = timezone.now()
@@ -52,9 +61,7 @@ def process_artwork(artwork_id: str) -> str:
     )
     clock = time.monotonic()
     try:
-        destination = engine_dir("results") / str(artwork.id)
-        destination.mkdir(parents=True, exist_ok=True)
-        result = enhance_file(input_path(artwork.input_file), destination / "result", options)
+        result_file = enhance_stored(artwork, options)
     except Exception:
         # Whatever broke, the artwork must end in a final state; the log keeps the details.
         logger.exception("Engine failed to process artwork %s", artwork.id)
@@ -69,13 +76,34 @@ def process_artwork(artwork_id: str) -> str:
         artwork.advance(
             Artwork.Status.SUCCEEDED,
             allowed_from=(Artwork.Status.PROCESSING,),
-            result_files=[result.path.name],
+            result_files=[result_file],
             duration=time.monotonic() - clock,
             finished_at=timezone.now(),
         )
     if params.get("webhook"):
         deliver_webhook.enqueue(str(artwork.id), 1)
     return artwork.status
+
+
+def enhance_stored(artwork: Artwork, options: EnhanceSettings) -> str:
+    """Enhance the artwork's stored input into a stored result; returns the result's name.
+
+    The pipeline works on files, so the input is copied into a scratch directory that is
+    removed straight after: with a bucket, no image stays on the worker's disk.
+    """
+    from enhancer.engine.pipeline import enhance_file
+
+    with tempfile.TemporaryDirectory(prefix="detailer-engine-") as scratch:
+        source = Path(scratch) / artwork.input_file
+        with source.open("wb") as copy:
+            for chunk in iter_chunks(input_name(artwork.input_file)):
+                copy.write(chunk)
+        result = enhance_file(source, Path(scratch) / "result", options)
+        with result.path.open("rb") as produced:
+            stored = default_storage.save(
+                result_name(str(artwork.id), result.path.name), File(produced)
+            )
+    return PurePath(stored).name
 
 
 def sign(body: bytes, secret: str) -> str:

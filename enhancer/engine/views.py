@@ -8,10 +8,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from enhancer.engine import tasks
@@ -22,10 +25,11 @@ from enhancer.engine.contract import (
     parse_create_request,
     serialize_artwork,
 )
-from enhancer.engine.files import input_path, result_path
+from enhancer.engine.files import input_name, result_name
 from enhancer.engine.models import Artwork
 from enhancer.fetch import FetchPolicy, FetchProblem, check_url, fetch_image_url
 from enhancer.images import AREA_LIMIT, ImageProblem, inspect_image
+from enhancer.storage import storage_response
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +89,8 @@ def create_artwork(request: HttpRequest) -> HttpResponse:
     artwork = Artwork(key=key, parameters=params.as_parameters())
     artwork.public_base_url = engine_base_url(request)
     name = f"{artwork.id}.{image_extension(image.format)}"
-    input_path(name).write_bytes(image.content)
-    artwork.input_file = name
+    stored = default_storage.save(input_name(name), ContentFile(image.content))
+    artwork.input_file = PurePath(stored).name
     with transaction.atomic():
         artwork.save()
         transaction.on_commit(lambda: tasks.process_artwork.enqueue(str(artwork.id)))
@@ -160,9 +164,9 @@ def artwork_list(request: HttpRequest) -> HttpResponse:
 def result_file(request: HttpRequest, artwork_id: str, name: str) -> HttpResponse:
     """A result file. Its URL holds the artwork's random UUID, as the cloud's result URLs do."""
     artwork = Artwork.objects.filter(pk=artwork_id, status=Artwork.Status.SUCCEEDED).first()
-    path = result_path(artwork_id, name)
-    if artwork is None or path is None or name not in artwork.result_files or not path.exists():
+    stored = result_name(str(artwork.id), name) if artwork else None
+    if stored is None or name not in artwork.result_files:
         raise Http404("No such result")
-    response = FileResponse(path.open("rb"), as_attachment=False, filename=name)
+    response = storage_response(stored, filename=name)
     response["Cache-Control"] = "private, max-age=86400, immutable"
     return response

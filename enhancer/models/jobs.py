@@ -146,6 +146,7 @@ class Job(models.Model):
     original = models.FileField(upload_to="originals/", max_length=255, blank=True)
     original_width = models.PositiveIntegerField()
     original_height = models.PositiveIntegerField()
+    original_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     fit_message = models.CharField(max_length=255, blank=True)
     result = models.FileField(upload_to="results/", max_length=255, blank=True)
     result_width = models.PositiveIntegerField(null=True, blank=True)
@@ -174,6 +175,8 @@ class Job(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When retention deleted the job's result or original (the record itself stays).
+    files_deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = JobQuerySet.as_manager()
 

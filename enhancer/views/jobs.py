@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from enhancer.images import AREA_LIMIT, ImageProblem, human_size, peek_image, to
 from enhancer.links import storage_name_from_source_token
 from enhancer.models import Job
 from enhancer.quotas import QuotaExceeded
+from enhancer.storage import storage_response
 from enhancer.submissions import (
     Rejected,
     Source,
@@ -157,10 +157,8 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 
 
 def file_response(file_field, *, download_name: str | None, attachment: bool) -> FileResponse:
-    if not file_field or not default_storage.exists(file_field.name):
-        raise Http404("The file is gone")
-    response = FileResponse(
-        file_field.open("rb"), as_attachment=attachment, filename=download_name or ""
+    response = storage_response(
+        file_field.name if file_field else None, filename=download_name, attachment=attachment
     )
     response["Cache-Control"] = "private, max-age=3600"
     return response
@@ -241,6 +239,6 @@ def delete_job(job: Job) -> None:
 def job_source(request: HttpRequest, token: str) -> FileResponse:
     """The original image, for the API to fetch: unguessable, expiring, no login."""
     name = storage_name_from_source_token(token)
-    if name is None or not default_storage.exists(name):
+    if name is None:
         raise Http404("No such image")
-    return FileResponse(default_storage.open(name, "rb"))
+    return storage_response(name)

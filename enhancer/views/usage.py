@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from enhancer import quotas, usage
+from enhancer import quotas, retention, usage
 from enhancer.teams import current_membership
 
 
@@ -32,5 +33,8 @@ def usage_page(request: HttpRequest) -> HttpResponse:
             "team_quota": quotas.team_use(team),
             "my_quota": quotas.member_use(team, request.user.pk),
             "resets_on": quotas.resets_on(),
+            "storage": retention.storage_used(team),
+            "delete_results_after": settings.DETAILER_DELETE_RESULTS_AFTER_DAYS,
+            "delete_originals_after": settings.DETAILER_DELETE_ORIGINALS_AFTER_DAYS,
         },
     )

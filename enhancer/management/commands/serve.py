@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from enhancer.retention import expire_files
 from enhancer.sweep import sweep
 
 # How often stale jobs are looked for (see enhancer/sweep.py).
@@ -65,6 +66,10 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--engine-workers", type=int, default=1)
         parser.add_argument("--cloud-workers", type=int, default=1)
+        # Several hosts: `--role web` on the web hosts (or plain gunicorn), `--role workers`
+        # on the worker hosts; see the README's deployment guide.
+        parser.add_argument("--role", choices=["all", "web", "workers"], default="all")
+        parser.add_argument("--default-workers", type=int, default=1)
 
     def handle(
         self,
@@ -74,6 +79,8 @@ class Command(BaseCommand):
         threads: int,
         engine_workers: int,
         cloud_workers: int,
+        role: str = "all",
+        default_workers: int = 1,
         **kw,
     ):
         python = sys.executable
@@ -106,6 +113,12 @@ class Command(BaseCommand):
             commands[f"cloud-{n + 1}"] = self.worker_command("cloud")
         for n in range(engine_workers):
             commands[f"engine-{n + 1}"] = self.worker_command("engine")
+        for n in range(1, default_workers):
+            commands[f"worker-{n + 1}"] = self.worker_command("default")
+        if role == "web":
+            commands = {"web": commands["web"]}
+        elif role == "workers":
+            del commands["web"]
         children = [Child(name, command) for name, command in commands.items()]
         for child in children:
             child.start()
@@ -124,7 +137,9 @@ class Command(BaseCommand):
         next_sweep = time.monotonic() + SWEEP_EVERY
         try:
             while not stopping:
-                if time.monotonic() >= next_sweep:
+                # Stale jobs are swept where the workers run (the sweep is safe to run on
+                # several hosts at once: every change is a conditional UPDATE).
+                if role != "web" and time.monotonic() >= next_sweep:
                     self.sweep()
                     next_sweep = time.monotonic() + SWEEP_EVERY
                 for child in children:
@@ -174,6 +189,16 @@ class Command(BaseCommand):
             return
         if jobs or artworks:
             self.stdout.write(f"Failed {jobs} stale job(s) and {artworks} stale artwork(s).")
+        try:
+            expired = expire_files()  # the optional retention; does nothing when it is off
+        except Exception as exc:
+            self.stderr.write(f"Deleting old files failed: {exc}")
+        else:
+            if expired.results or expired.originals:
+                self.stdout.write(
+                    f"Retention deleted {expired.results} result(s), "
+                    f"{expired.originals} original(s)."
+                )
         close_old_connections()
 
     def shutdown(self, children: list[Child]) -> None:
