@@ -8,6 +8,7 @@ secrets generated once into that directory.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -53,8 +54,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# Everything this process creates is private to its user: the database and its WAL files, the
+# images, the engine's copies, generated secrets (0600 files, 0700 folders). The images are
+# served only through the site, never straight from disk, so nobody else needs to read them.
+os.umask(0o077)
+
 DATA_DIR = Path(env_str("DETAILER_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def make_private(path: Path, mode: int) -> None:
+    """Tighten a file or folder made before the umask above (e.g. by an older version)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(mode)
+    except PermissionError:  # not ours (e.g. a mounted volume): the deployer decides
+        pass
+
+
+make_private(DATA_DIR, 0o700)
 
 
 def generated_secret(filename: str, make: callable = lambda: secrets.token_urlsafe(50)) -> str:
@@ -65,6 +83,7 @@ def generated_secret(filename: str, make: callable = lambda: secrets.token_urlsa
     """
     path = DATA_DIR / filename
     if path.exists():
+        make_private(path, 0o600)
         return path.read_text().strip()
     value = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -75,9 +94,13 @@ def generated_secret(filename: str, make: callable = lambda: secrets.token_urlsa
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or generated_secret("secret_key.txt")
 # Encrypts team API keys and webhook secrets at rest; the first key encrypts, all decrypt.
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", []) or [
-    generated_secret("field_encryption_key.txt", lambda: Fernet.generate_key().decode())
-]
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+# Convenient for a first install; `check --deploy` warns, as the key then sits beside the data.
+FIELD_ENCRYPTION_KEYS_GENERATED = not FIELD_ENCRYPTION_KEYS
+if FIELD_ENCRYPTION_KEYS_GENERATED:
+    FIELD_ENCRYPTION_KEYS = [
+        generated_secret("field_encryption_key.txt", lambda: Fernet.generate_key().decode())
+    ]
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -192,13 +215,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins are throttled per username and address, with a cool-off rather than a lock.
+# Failed logins are throttled per username *and* address together, with a cool-off rather than
+# a lock: one address's failures never lock the account for colleagues elsewhere.
 AXES_FAILURE_LIMIT = env_int("DETAILER_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("DETAILER_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address: REMOTE_ADDR, or, for requests from these proxies only, the address they
+# report in X-Forwarded-For (enhancer/client_ip.py). Empty: no proxy is trusted.
+DETAILER_TRUSTED_PROXIES = env_list("DETAILER_TRUSTED_PROXIES", [])
+for _proxy in DETAILER_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            "DETAILER_TRUSTED_PROXIES must list IP addresses or networks "
+            f"(e.g. 127.0.0.1, 10.0.0.0/8), not {_proxy!r}"
+        ) from _exc
+AXES_CLIENT_IP_CALLABLE = "enhancer.client_ip.client_ip"
 
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_URL = env_str("EMAIL_URL", "console://")
@@ -262,7 +297,11 @@ if DETAILER_S3_BUCKET:
         "OPTIONS": _s3_options,
     }
 else:
-    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Explicit, whatever the umask of the process that writes them.
+        "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -270,7 +309,9 @@ STORAGES = {
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
+        ),
+        # Public files, outside the data directory: readable by a web server of another user.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
@@ -324,10 +365,17 @@ DETAILER_CLOUD_CONCURRENCY = env_int("DETAILER_CLOUD_CONCURRENCY", 4)
 DETAILER_API_TIMEOUT_SECONDS = env_int("DETAILER_API_TIMEOUT_SECONDS", 15)
 # A7: the contract documents no byte limit; the engine still refuses absurd downloads.
 DETAILER_ENGINE_MAX_INPUT_BYTES = env_int("DETAILER_ENGINE_MAX_INPUT_MB", 50) * 1024 * 1024
+# How long a result URL the engine hands out keeps working; every read of the artwork signs anew.
+DETAILER_ENGINE_RESULT_URL_MINUTES = env_int("DETAILER_ENGINE_RESULT_URL_MINUTES", 60)
+# Artworks (records, inputs, results) the product never asked the engine to forget are
+# removed this long after they finished: the cloud keeps its own 8 days, we need far less.
+DETAILER_ENGINE_KEEP_HOURS = env_int("DETAILER_ENGINE_KEEP_HOURS", 24)
 # "learned" (a small CNN in enhancer/engine/weights/, run by onnxruntime) or "classical".
 DETAILER_ENGINE_CORE = env_str("DETAILER_ENGINE_CORE", "learned")
 # CPU threads one engine job may use (onnxruntime's intra-op pool).
 DETAILER_ENGINE_THREADS = env_int("DETAILER_ENGINE_THREADS", 2)
+# Finished background-task records (arguments, results, errors) are deleted after this long.
+DETAILER_TASK_RETENTION_DAYS = env_int("DETAILER_TASK_RETENTION_DAYS", 7)
 # A job with no result after this long is failed with a reason instead of polled forever.
 DETAILER_JOB_MAX_AGE_MINUTES = env_int("DETAILER_JOB_MAX_AGE_MINUTES", 120)
 # A3: where the cloud puts its webhook signature is undocumented; the engine uses X-Signature.
@@ -353,7 +401,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Some URLs are credentials (webhook tokens, signed links): "Not Found: /hooks/…" and the
+    # like are logged with the secret part masked.
+    "filters": {"mask_secrets": {"()": "detailer_site.log_masking.MaskSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django_tasks_db": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django_tasks_db": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # Django's own handlers (a debug-only console, runserver's request log) would print
+        # paths unmasked: everything goes through the one masked handler above instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

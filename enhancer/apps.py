@@ -7,3 +7,6 @@ class EnhancerConfig(AppConfig):
     name = "enhancer"
     verbose_name = "Detailer"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the deployment checks

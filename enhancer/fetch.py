@@ -42,6 +42,8 @@ from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 from urllib3.util import Timeout
 
+from enhancer.fetch_messages import message_for
+
 # A resolver turns a host name and port into IP address strings. Tests pass their own, so that
 # "evil.example" can resolve to 127.0.0.1 without touching real DNS.
 Resolver = Callable[[str, int], Sequence[str]]
@@ -251,20 +253,13 @@ def _resolve(host: str, port: int, resolver: Resolver) -> list[str]:
 
 
 def _not_resolved(host: str) -> FetchProblem:
-    return FetchProblem(
-        "not_resolved",
-        f"The website {host} could not be found. Check the link for typing mistakes.",
-    )
+    return FetchProblem("not_resolved", message_for("not_resolved", host=host))
 
 
 def _forbidden(host: str, *, redirected: bool) -> FetchProblem:
-    # Never name the resolved address: that would turn the error into a map of our network.
-    where = f"The link forwarded to {host}, which" if redirected else host
-    return FetchProblem(
-        "forbidden_address",
-        f"{where} is on a private or local network that Detailer is not allowed to reach. "
-        "Use a link to a picture on a public website.",
-    )
+    # Never name the resolved address, and read the same as a name that does not exist:
+    # otherwise the error is a map of our network (see fetch_messages).
+    return FetchProblem("forbidden_address", message_for("forbidden_address", host=host))
 
 
 def _check_addresses(host: str, addresses: Iterable[str], *, redirected: bool) -> None:
@@ -324,11 +319,7 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 def _timed_out() -> FetchProblem:
-    return FetchProblem(
-        "timeout",
-        "The website took too long to send the picture. "
-        "Try again later, or download the picture and upload it instead.",
-    )
+    return FetchProblem("timeout", message_for("timeout"))
 
 
 # --------------------------------------------------------------------------- guarded connections
@@ -432,8 +423,7 @@ class _Target:
 
 def _malformed(detail: str = "") -> FetchProblem:
     return FetchProblem(
-        "malformed",
-        "This link is not a valid web address. " + (detail or "Check it and try again."),
+        "malformed", message_for("malformed", detail=detail or "Check it and try again.")
     )
 
 
@@ -450,16 +440,11 @@ def _parse_target(url: str, policy: FetchPolicy, *, redirected: bool) -> _Target
     if not scheme:
         raise _malformed("It should start with https:// (or http://).")
     if scheme not in DEFAULT_PORTS:
-        prefix = "The link forwarded to another kind of address. " if redirected else ""
-        raise FetchProblem("bad_scheme", f"{prefix}Only http and https links can be used.")
+        raise FetchProblem("bad_scheme", message_for("bad_scheme", redirected=redirected))
     if not parts.netloc:
         raise _malformed()
     if "@" in parts.netloc:
-        raise FetchProblem(
-            "credentials",
-            "Links that contain a user name or password cannot be used. "
-            "Use a public link to the picture instead.",
-        )
+        raise FetchProblem("credentials", message_for("credentials"))
     host = _canonical_host(parts.hostname or "")
     if not host:
         raise _malformed()
@@ -469,9 +454,7 @@ def _parse_target(url: str, policy: FetchPolicy, *, redirected: bool) -> _Target
     if policy.only_listed and not policy.lists(host, port):
         shown = host if port == DEFAULT_PORTS[scheme] else _host_port(host, port)
         # The allowed hosts are not named: whoever sent the URL need not learn our set-up.
-        raise FetchProblem(
-            "host_not_allowed", f"This server does not fetch from {shown}; it is not allowed here."
-        )
+        raise FetchProblem("host_not_allowed", message_for("host_not_allowed", host=shown))
     # Re-encode the path: characters such as spaces or accents must be percent-encoded on the
     # wire. Only the path and query come from the URL; the host we connect to is `host` above.
     path = quote(parts.path or "/", safe="/%!$&'()*+,;=:@-._~")
@@ -520,15 +503,10 @@ def fetch_image_url(
             if status not in REDIRECT_STATUSES:
                 raise _bad_status(status)
             if not location:
-                raise FetchProblem(
-                    "bad_redirect",
-                    "The website tried to forward the link elsewhere but did not say where.",
-                )
+                raise FetchProblem("bad_redirect", message_for("bad_redirect"))
             if hop == max_redirects:
                 raise FetchProblem(
-                    "too_many_redirects",
-                    f"The link forwarded to other addresses more than {max_redirects} times. "
-                    "Open it in a browser and use the address of the picture itself.",
+                    "too_many_redirects", message_for("too_many_redirects", limit=max_redirects)
                 )
             current = urljoin(target.url, location.strip())
         raise AssertionError("unreachable")  # the loop always returns or raises
@@ -676,7 +654,7 @@ def _too_large(max_bytes: int) -> FetchProblem:
         if max_bytes >= 1024 * 1024
         else f"{max_bytes:,} bytes"
     )
-    return FetchProblem("too_large", f"The file at this link is larger than the {limit} limit.")
+    return FetchProblem("too_large", message_for("too_large", limit=limit))
 
 
 def _bad_status(status: int) -> FetchProblem:
@@ -684,11 +662,7 @@ def _bad_status(status: int) -> FetchProblem:
         reason = f"{status} {http.HTTPStatus(status).phrase}"
     except ValueError:
         reason = str(status)
-    return FetchProblem(
-        "http_status",
-        f"The website answered “{reason}” instead of sending the picture. "
-        "Check that the link opens the picture in a browser.",
-    )
+    return FetchProblem("http_status", message_for("http_status", reason=reason))
 
 
 def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
@@ -711,12 +685,5 @@ def _network_problem(exc: BaseException, host: str, deadline: _Deadline) -> Fetc
     if deadline.expired or _caused_by(exc, (TimeoutError, Urllib3TimeoutError)):
         return _timed_out()
     if _caused_by(exc, (Urllib3SSLError, ssl.SSLError)):
-        return FetchProblem(
-            "tls_error",
-            f"The secure connection to {host} could not be verified, so nothing was downloaded.",
-        )
-    return FetchProblem(
-        "connection_failed",
-        f"Could not get the picture from {host}: the connection failed. "
-        "Check the link, or download the picture and upload it instead.",
-    )
+        return FetchProblem("tls_error", message_for("tls_error", host=host))
+    return FetchProblem("connection_failed", message_for("connection_failed", host=host))

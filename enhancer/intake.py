@@ -23,6 +23,7 @@ from django.core.files.storage import default_storage
 from django_tasks import task
 
 from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
+from enhancer.fetch_messages import message_for
 from enhancer.images import ImageProblem, prepare_image
 from enhancer.models import Job
 from enhancer.tasks import fail, load
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 URL_FETCH_TIMEOUT = 15.0
+# What a link led to when it was not a picture we take (a web page, a GIF, nothing).
+NOT_A_PICTURE = {"empty", "not_an_image", "unsupported_format"}
 
 
 def fetching_note(url: str) -> str:
@@ -56,10 +59,14 @@ def prepare_job(job_id: str) -> str:
             data, max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES, auto_fit=job.fit_to_limit
         )
     except FetchProblem as exc:
-        fail(job, f"The image could not be fetched: {exc.message}")
+        fail(job, exc.message)  # the message table's words (enhancer/fetch_messages.py)
         return job.status
     except ImageProblem as exc:
-        fail(job, exc.message)
+        if job.source_url and exc.code in NOT_A_PICTURE:
+            # "This file is not an image" means little for a link: say what to do instead.
+            fail(job, message_for("not_an_image", host=urlsplit(job.source_url).hostname or ""))
+        else:
+            fail(job, exc.message)
         return job.status
     as_uploaded = job.original.name
     # Saved beside the upload first (storage picks a free name): a worker that dies here

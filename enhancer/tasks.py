@@ -34,6 +34,7 @@ from enhancer.api.errors import (
     RateLimited,
 )
 from enhancer.crypto import DecryptionError
+from enhancer.erasure import forget_at_engine
 from enhancer.links import new_webhook_url, source_url
 from enhancer.models import Job, Team
 from enhancer.providers import client_for, webhooks_reach_us
@@ -345,6 +346,8 @@ def collect(job: Job, artwork: Artwork) -> None:
         stored.discard()  # another worker finished it first, or it was canceled
     else:
         room_freed()
+    # We have our copy (or want none): the built-in engine may delete its own.
+    forget_at_engine(job)
 
 
 def engine_host(job: Job) -> str | None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from PIL import Image
 
+from enhancer.engine.models import Artwork as EngineArtwork
 from tests.conftest import run_tasks
 from tests.factories import image_bytes
 
@@ -57,6 +60,10 @@ def test_enhance_a_local_file_and_save_the_result(worker, tmp_path, capsys):
 
     assert Image.open(target).size == (160, 120)
     assert "Saved" in capsys.readouterr().out
+    # Nothing left behind: neither the staged original nor the engine's copies.
+    media = Path(settings.MEDIA_ROOT)
+    assert [p for p in media.rglob("*") if p.is_file()] == []
+    assert not EngineArtwork.objects.exists()
 
 
 def test_a_file_that_is_not_an_image_is_refused(site, tmp_path):

@@ -266,8 +266,8 @@ def test_a_name_resolving_to_a_non_public_address_is_refused(address):
     problem = refusal("https://evil.example/cat.png", FetchPolicy.public_only(), resolver=dns)
     assert problem.code == "forbidden_address"
     assert problem.message == (
-        "evil.example is on a private or local network that Detailer is not allowed to reach. "
-        "Use a link to a picture on a public website."
+        "Detailer could not reach evil.example. Check the address; if it is right, the site may "
+        "not be public, or this server may have no internet access."
     )
     assert address not in problem.message  # never map our network for the asker
 
@@ -323,7 +323,54 @@ def test_a_name_that_does_not_resolve_is_refused():
     )
     assert problem.code == "not_resolved"
     assert problem.message == (
-        "The website nowhere.example could not be found. Check the link for typing mistakes."
+        "Detailer could not reach nowhere.example. Check the address; if it is right, the site "
+        "may not be public, or this server may have no internet access."
+    )
+
+
+def test_no_oracle_an_internal_name_reads_like_one_that_does_not_exist(server):
+    """Whether a name resolves into our network, does not resolve at all, or resolves to a
+    public address that refuses connections, the person is told the same words."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()  # nothing listens here now
+    dns = FakeDNS({"intranet.corp": [["10.1.2.3"]], "db.corp": [["127.0.0.1"]]})
+    messages = {
+        refusal(f"http://{host}/a.png", FetchPolicy.public_only(), resolver=dns).message.replace(
+            host, "HOST"
+        )
+        for host in ("intranet.corp", "db.corp", "nothing.corp")
+    }
+    # A public site that refuses the connection (an allowed host stands in for it).
+    refused = refusal(
+        f"http://127.0.0.1:{closed_port}/a.png",
+        FetchPolicy.public_only([f"127.0.0.1:{closed_port}"]),
+    )
+    assert refused.code == "connection_failed"
+    messages.add(refused.message.replace("127.0.0.1", "HOST"))
+    assert messages == {
+        "Detailer could not reach HOST. Check the address; if it is right, the site may not be "
+        "public, or this server may have no internet access."
+    }
+
+
+def test_no_oracle_through_a_redirect_either(server):
+    policy = FetchPolicy.public_only([f"images.test:{server.port}"])
+    dns = FakeDNS({"images.test": [["127.0.0.1"]], "intranet.corp": [["10.1.2.3"]]})
+    inside = refusal(
+        server.url("/redirect?to=http://intranet.corp/a.png", host="images.test"),
+        policy,
+        resolver=dns,
+    )
+    nowhere = refusal(
+        server.url("/redirect?to=http://nothing.corp/a.png", host="images.test"),
+        policy,
+        resolver=dns,
+    )
+    assert (inside.code, nowhere.code) == ("forbidden_address", "not_resolved")
+    assert inside.message.replace("intranet.corp", "X") == nowhere.message.replace(
+        "nothing.corp", "X"
     )
 
 
@@ -442,7 +489,7 @@ def test_a_redirect_to_a_forbidden_address_is_refused(server):
     url = server.url(f"/redirect?to={target}", host="images.test")
     problem = refusal(url, policy, resolver=dns)
     assert problem.code == "forbidden_address"
-    assert problem.message.startswith("The link forwarded to 127.0.0.1, which is on a private")
+    assert problem.message.startswith("Detailer could not reach 127.0.0.1.")
     assert server.paths == [f"/redirect?to={target}"]  # the image itself was never requested
 
 

@@ -54,9 +54,9 @@ def test_a_job_lives_in_the_bucket_from_upload_to_download(
 
     keys = bucket_keys(s3_endpoint, s3_bucket)
     assert job.original.name in keys and job.result.name in keys and job.thumbnail.name in keys
-    # The engine's input and result went through the bucket too.
-    assert any(key.startswith("engine/inputs/") for key in keys)
-    assert any(key.startswith("engine/results/") for key in keys)
+    # The engine's input and result went through the bucket too, and were deleted there once
+    # the result was collected; nothing ever touched the local disk.
+    assert not any(key.startswith("engine/") for key in keys)
     assert local_files() == []
 
     result = owner_client.get(reverse("job_result", args=[job.id]))

@@ -103,7 +103,6 @@ def test_a_checked_upload_records_its_size(owner_client, team):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from enhancer.intake import prepare_job
-
     from tests.factories import image_bytes
 
     data = image_bytes(40, 30)

@@ -294,7 +294,25 @@ def test_a_url_that_cannot_be_fetched_fails_its_job_with_the_reason(
 
     job = prepared()
     assert job.status == "failed"
-    assert job.error_message.startswith("The image could not be fetched:")
+    assert "404" in job.error_message or "not found" in job.error_message.lower()
+
+
+def test_a_url_to_a_web_page_says_what_to_do_instead(owner_client, scripted_server, settings):
+    from urllib.parse import urlsplit
+
+    settings.DETAILER_SSRF_ALLOW_HOSTS = [urlsplit(scripted_server.url).netloc]
+    scripted_server.script(
+        "GET", "/gallery", (200, b"<html>a page</html>", {"Content-Type": "text/html"})
+    )
+
+    post(owner_client, image_url=f"{scripted_server.url}/gallery")
+
+    job = prepared()  # fetched by the worker, which fails the job in these words
+    assert job.status == "failed"
+    assert job.error_message == (
+        "The link to 127.0.0.1 led to something that is not a picture. Open it in a browser and "
+        "copy the address of the picture itself (JPEG, PNG or WebP)."
+    )
 
 
 def test_run_again_prefills_the_settings(owner_client, team, admin_user_):

@@ -182,6 +182,13 @@ class ApiClient:
         status, data = self._call("GET", path)
         return self._artwork(data, "GET", path, status)
 
+    def delete(self, artwork_id: str) -> None:
+        """DELETE /v2/artworks/:id: only the built-in engine has it (the cloud deletes its files
+        after 8 days on its own). NotFound when already gone."""
+        if not isinstance(artwork_id, str) or not ID_RE.fullmatch(artwork_id):
+            raise ValueError(f"not an artwork id: {excerpt(artwork_id)}")
+        self._call("DELETE", f"{ARTWORKS_PATH}/{quote(artwork_id, safe='')}")
+
     def list(self, offset: int = 0, limit: int = 10) -> list[Artwork]:
         """GET /v2/artworks: the artworks created by this key, newest first as the server sorts."""
         if not _is_int(offset) or offset < 0:

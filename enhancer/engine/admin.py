@@ -35,7 +35,9 @@ class ArtworkAdmin(admin.ModelAdmin):
     search_fields = ["id"]
     list_select_related = ["key"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Artwork._meta.fields]
+    # Everything but the encrypted webhook URL: parameters show it masked.
+    readonly_fields = [f.name for f in Artwork._meta.fields if f.name != "webhook_url"]
+    exclude = ["webhook_url"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.http import JsonResponse
 
 from enhancer.engine.models import Artwork
+from enhancer.engine.result_links import signed_query
 
 ARTWORK_TYPE = "detailer_upscaler"
 SCALE_FACTORS = (1, 2, 4, 8)  # A6: other values are refused with 400
@@ -144,7 +145,11 @@ def result_urls(artwork: Artwork) -> list[str]:
     if artwork.status != Artwork.Status.SUCCEEDED:
         return []
     base = artwork.public_base_url.rstrip("/")
-    return [f"{base}/v2/results/{artwork.id}/{name}" for name in artwork.result_files]
+    # Signed with an expiry each time they are shown (see result_links).
+    return [
+        f"{base}/v2/results/{artwork.id}/{name}{signed_query(str(artwork.id), name)}"
+        for name in artwork.result_files
+    ]
 
 
 def serialize_artwork(artwork: Artwork) -> dict[str, Any]:

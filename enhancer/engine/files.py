@@ -9,15 +9,17 @@ from __future__ import annotations
 import re
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+\.(png|webp|jpg|jpeg)$")
+INPUTS = "engine/inputs"
+RESULTS = "engine/results"
 
 
 def input_name(name: str) -> str:
     """The storage name of an artwork's input file (Artwork.input_file holds the bare name)."""
-    return f"engine/inputs/{name}"
+    return f"{INPUTS}/{name}"
 
 
 def result_name(artwork_id: str, name: str) -> str | None:
     """The storage name behind a result URL, or None for a name that is not one of ours."""
     if not SAFE_NAME.match(name):
         return None
-    return f"engine/results/{artwork_id}/{name}"
+    return f"{RESULTS}/{artwork_id}/{name}"

@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from enhancer.crypto import EncryptedTextField
 
 KEY_PREFIX = "dtl_"
 
@@ -89,8 +92,11 @@ class Artwork(models.Model):
     key = models.ForeignKey(EngineKey, on_delete=models.CASCADE, related_name="artworks")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.STARTING)
     # The request as the contract names it: imageUrl, scaleFactor, details, modification,
-    # seed, webhook, outputFormat (only what was given, plus the defaults applied).
+    # seed, webhook, outputFormat (only what was given, plus the defaults applied). The webhook
+    # URL is a credential (its path carries the caller's token): here it is masked, and the
+    # real one, which deliveries and their retries need, is kept encrypted in webhook_url.
     parameters = models.JSONField()
+    webhook_url = EncryptedTextField(blank=True, editable=False)
     # Where this artwork's result URLs point: the engine's address as its caller reached it.
     public_base_url = models.URLField(max_length=300)
     input_file = models.CharField(max_length=200, blank=True)
@@ -127,3 +133,11 @@ class Artwork(models.Model):
             for name, value in fields.items():
                 setattr(self, name, value)
         return bool(changed)
+
+
+def mask_url(url: str) -> str:
+    """A webhook URL as it may be shown: its origin and the last 4 characters of the rest, like
+    a key's hint. Enough to recognise it, useless to call."""
+    parts = urlsplit(url)
+    rest = (parts.path + ("?" + parts.query if parts.query else "")).rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}/…{rest[-4:]}"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 from enhancer.engine.files import input_name, result_name
 from enhancer.engine.models import Artwork
+from enhancer.engine.result_links import remove_files
 from enhancer.fetch import FetchPolicy, FetchProblem, post_json
 from enhancer.storage import iter_chunks
 
@@ -40,7 +41,9 @@ FAILURE_MESSAGE = "The image could not be processed."
 def process_artwork(artwork_id: str) -> str:
     from enhancer.engine.pipeline import EnhanceSettings
 
-    artwork = Artwork.objects.get(pk=artwork_id)
+    artwork = Artwork.objects.filter(pk=artwork_id).first()
+    if artwork is None:
+        return "deleted"  # forgotten (DELETE) before a worker took it
     started = timezone.now()
     # From PROCESSING too: this task runs again only when its worker died mid-way (see
     # enhancer/workers.py), and the artwork is then processed afresh; the result is delivered
@@ -80,7 +83,11 @@ def process_artwork(artwork_id: str) -> str:
             duration=time.monotonic() - clock,
             finished_at=timezone.now(),
         )
-    if params.get("webhook"):
+    if not Artwork.objects.filter(pk=artwork.pk).exists():
+        # Forgotten while we worked: what we wrote must not outlive it.
+        remove_files(str(artwork.id), artwork.input_file)
+        return "deleted"
+    if artwork.webhook_url:
         deliver_webhook.enqueue(str(artwork.id), 1)
     return artwork.status
 
@@ -126,8 +133,10 @@ def webhook_policy() -> FetchPolicy:
 def deliver_webhook(artwork_id: str, attempt: int) -> bool:
     from enhancer.engine.contract import serialize_artwork
 
-    artwork = Artwork.objects.get(pk=artwork_id)
-    url = artwork.parameters.get("webhook")
+    artwork = Artwork.objects.filter(pk=artwork_id).first()
+    if artwork is None:
+        return True  # forgotten: there is nothing left to tell
+    url = artwork.webhook_url
     if not url or artwork.webhook_delivered_at is not None:
         return True
     body = json.dumps(serialize_artwork(artwork)).encode()

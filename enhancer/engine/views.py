@@ -26,7 +26,8 @@ from enhancer.engine.contract import (
     serialize_artwork,
 )
 from enhancer.engine.files import input_name, result_name
-from enhancer.engine.models import Artwork
+from enhancer.engine.models import Artwork, mask_url
+from enhancer.engine.result_links import is_valid, remove_files
 from enhancer.fetch import FetchPolicy, FetchProblem, check_url, fetch_image_url
 from enhancer.images import AREA_LIMIT, ImageProblem, inspect_image
 from enhancer.storage import storage_response
@@ -86,7 +87,10 @@ def create_artwork(request: HttpRequest) -> HttpResponse:
         )
 
     image = fetch_input(params.image_url)
-    artwork = Artwork(key=key, parameters=params.as_parameters())
+    parameters = params.as_parameters()
+    if params.webhook:
+        parameters["webhook"] = mask_url(params.webhook)  # the real one only encrypted
+    artwork = Artwork(key=key, parameters=parameters, webhook_url=params.webhook or "")
     artwork.public_base_url = engine_base_url(request)
     name = f"{artwork.id}.{image_extension(image.format)}"
     stored = default_storage.save(input_name(name), ContentFile(image.content))
@@ -131,7 +135,7 @@ def image_extension(image_format: str) -> str:
     return {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[image_format]
 
 
-@contract_view(("GET",))
+@contract_view(("GET", "DELETE"))
 def artwork_detail(request: HttpRequest, artwork_id: str) -> HttpResponse:
     key = authenticate(request)
     try:
@@ -142,7 +146,20 @@ def artwork_detail(request: HttpRequest, artwork_id: str) -> HttpResponse:
     artwork = Artwork.objects.filter(pk=artwork_uuid, key=key).first()
     if artwork is None:
         raise ContractError(404, "Artwork not found.")
+    if request.method == "DELETE":
+        return forget_artwork(artwork)
     return JsonResponse(serialize_artwork(artwork))
+
+
+def forget_artwork(artwork: Artwork) -> JsonResponse:
+    """DELETE: the engine's own extension of the contract (the cloud has no such call and
+    deletes after 8 days). The product calls it once it has its copy, and when a job is
+    deleted: the record, the input and the results go at once, so every URL of it is 404.
+    A worker still processing it finds the row gone and removes what it wrote (tasks.py)."""
+    artwork_id, input_file = str(artwork.id), artwork.input_file
+    artwork.delete()
+    remove_files(artwork_id, input_file)
+    return JsonResponse({"id": artwork_id, "deleted": True})
 
 
 @contract_view(("GET",))
@@ -162,11 +179,17 @@ def artwork_list(request: HttpRequest) -> HttpResponse:
 
 
 def result_file(request: HttpRequest, artwork_id: str, name: str) -> HttpResponse:
-    """A result file. Its URL holds the artwork's random UUID, as the cloud's result URLs do."""
+    """A result file, through a signed URL that expires (result_links); expired, tampered,
+    unknown and deleted all answer the same 404."""
+    if not is_valid(
+        str(artwork_id), name, request.GET.get("expires", ""), request.GET.get("signature", "")
+    ):
+        raise Http404("No such result")
     artwork = Artwork.objects.filter(pk=artwork_id, status=Artwork.Status.SUCCEEDED).first()
     stored = result_name(str(artwork.id), name) if artwork else None
     if stored is None or name not in artwork.result_files:
         raise Http404("No such result")
     response = storage_response(stored, filename=name)
-    response["Cache-Control"] = "private, max-age=86400, immutable"
+    # Not cached beyond the URL's own life: a deleted result must not live on in a cache.
+    response["Cache-Control"] = "private, no-store"
     return response

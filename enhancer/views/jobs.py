@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from enhancer.erasure import delete_job, forget_at_engine
 from enhancer.fetch import FetchPolicy, FetchProblem, check_url_without_dns
 from enhancer.forms import EnhanceForm
 from enhancer.images import AREA_LIMIT, ImageProblem, human_size, peek_image, too_many_pixels
@@ -205,6 +206,7 @@ def job_cancel(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     ):
         room_freed()
         messages.info(request, f"“{job.display_title}” was canceled.")
+        forget_at_engine(job)  # nothing of it will be collected: the engine may delete its copies
     else:
         messages.warning(request, f"“{job.display_title}” had already finished.")
     return redirect("job_detail", job.id)
@@ -220,16 +222,6 @@ def job_delete(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         messages.success(request, f"“{title}” and its files were deleted.")
         return redirect("dashboard")
     return render(request, "jobs/delete.html", {"job": job})
-
-
-def delete_job(job: Job) -> None:
-    # Mark it final first, so no task in flight stores files for a job that is going away.
-    if job.advance(Job.Status.CANCELED, allowed_from=Job.PENDING_STATUSES):
-        room_freed()
-    for field in (job.original, job.result, job.thumbnail):
-        if field:
-            field.delete(save=False)
-    job.delete()
 
 
 # --- For the API ------------------------------------------------------------------------------

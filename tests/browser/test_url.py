@@ -24,7 +24,7 @@ def test_submit_by_url_and_a_refused_url(page, image_server):
     url_field.fill("http://10.20.30.40/pictures/harbour.jpg")
     page.get_by_role("button", name="Enhance").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        "10.20.30.40 is on a private or local network that Detailer is not allowed to reach"
+        "Detailer could not reach 10.20.30.40. Check the address"
     )
     # What was typed stays, to be corrected; nothing new was sent.
     expect(page.get_by_label("Image URL")).to_have_value("http://10.20.30.40/pictures/harbour.jpg")

@@ -8,6 +8,7 @@ our storage and handed to the API through the same signed, expiring URL jobs use
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from pathlib import Path, PurePath
@@ -42,10 +43,19 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         image = options["image"]
         client = self.client(options)
+        staged = ""
         if image.startswith(("http://", "https://")):
             image_url, stem = image, Path(image.split("?", 1)[0]).stem or "image"
         else:
-            image_url, stem = self.stage(Path(image)), Path(image).stem
+            staged, stem = self.stage(Path(image)), Path(image).stem
+            image_url = source_url(staged)
+        try:
+            self.run(client, image_url, stem, options)
+        finally:
+            if staged:  # the API has fetched it (or never will): our copy has served
+                default_storage.delete(staged)
+
+    def run(self, client: ApiClient, image_url: str, stem: str, options: dict) -> None:
         try:
             artwork = client.create(
                 image_url,
@@ -67,6 +77,10 @@ class Command(BaseCommand):
         if artwork.status != "succeeded" or not artwork.results:
             raise CommandError(f"The job ended {artwork.status}: {artwork.failure_text or ''}")
         self.save(artwork.results[0], options, stem, artwork.duration)
+        if not options["api_url"]:
+            # Saved: the built-in engine may delete its copies (the cloud has no such call).
+            with contextlib.suppress(ApiError):
+                client.delete(artwork.id)
 
     def client(self, options: dict) -> ApiClient:
         if options["api_url"]:
@@ -78,6 +92,7 @@ class Command(BaseCommand):
         return ApiClient(settings.DETAILER_ENGINE_URL, options["key"] or default_key())
 
     def stage(self, path: Path) -> str:
+        """Store a local file where the API can fetch it; returns its storage name."""
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
         data = path.read_bytes()
@@ -86,8 +101,7 @@ class Command(BaseCommand):
         except ImageProblem as exc:
             raise CommandError(exc.message) from exc
         extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[info.format]
-        name = default_storage.save(f"staged/{uuid.uuid4()}.{extension}", ContentFile(data))
-        return source_url(name)
+        return default_storage.save(f"staged/{uuid.uuid4()}.{extension}", ContentFile(data))
 
     def save(self, url: str, options: dict, stem: str, duration) -> None:
         # The API chose this URL: fetch it through the same guard as any other.

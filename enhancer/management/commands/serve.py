@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from enhancer.cleanup import clean_up
 from enhancer.retention import expire_files
 from enhancer.sweep import sweep
 
@@ -199,6 +200,10 @@ class Command(BaseCommand):
                     f"Retention deleted {expired.results} result(s), "
                     f"{expired.originals} original(s)."
                 )
+        try:
+            clean_up()  # finished task records and the engine's expired copies
+        except Exception as exc:  # as above: never take the site down; next time
+            self.stderr.write(f"Cleaning up failed: {exc}")
         close_old_connections()
 
     def shutdown(self, children: list[Child]) -> None:
