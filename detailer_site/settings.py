@@ -47,6 +47,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def env_float(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
@@ -391,6 +401,24 @@ DETAILER_MAX_RESULT_BYTES = env_int("DETAILER_MAX_RESULT_MB", 512) * 1024 * 1024
 # Hosts the SSRF guard lets through even though they resolve to non-public addresses.
 # Only for tests and closed networks: leave empty in production.
 DETAILER_SSRF_ALLOW_HOSTS = env_list("DETAILER_SSRF_ALLOW_HOSTS", [])
+
+# Content Credentials (C2PA). Without a certificate of the operator's, the site makes a CA and
+# a signer under it in DATA_DIR/c2pa/ once (see enhancer/provenance/signing.py).
+DETAILER_C2PA_CERT_FILE = env_str("DETAILER_C2PA_CERT_FILE")
+DETAILER_C2PA_KEY_FILE = env_str("DETAILER_C2PA_KEY_FILE")
+DETAILER_C2PA_ALGORITHM = env_str("DETAILER_C2PA_ALGORITHM", "es256").lower()
+if DETAILER_C2PA_ALGORITHM not in {"es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519"}:
+    raise ImproperlyConfigured(
+        "DETAILER_C2PA_ALGORITHM must be es256, es384, es512, ps256, ps384, ps512 or ed25519, "
+        f"not {DETAILER_C2PA_ALGORITHM!r}"
+    )
+DETAILER_C2PA_TSA_URL = env_str("DETAILER_C2PA_TSA_URL")
+DETAILER_C2PA_ORGANIZATION = env_str("DETAILER_C2PA_ORGANIZATION", "Detailer")
+DETAILER_C2PA_DIR = DATA_DIR / "c2pa"
+# Automatic result checks: limits for results from the cloud. Empty = the limits measured on the
+# built-in engine for the job's Detail and Change levels (see enhancer/result_checks.py).
+DETAILER_CHECK_CLOUD_MAX_COLOUR_SHIFT = env_float("DETAILER_CHECK_CLOUD_MAX_COLOUR_SHIFT", None)
+DETAILER_CHECK_CLOUD_MIN_SSIM = env_float("DETAILER_CHECK_CLOUD_MIN_SSIM", None)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Every uploaded file streams to a temporary file, and one over DETAILER_MAX_UPLOAD_MB is

@@ -20,6 +20,7 @@ from enhancer.models import (
     Job,
     Membership,
     Preferences,
+    SettingsPreview,
     ShareLink,
     Team,
     WebhookEvent,
@@ -335,6 +336,16 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["job__id", "job__title", "job__original_name"]
     list_select_related = ["job"]
+
+
+@admin.register(SettingsPreview)
+class SettingsPreviewAdmin(ReadOnlyAdmin):
+    """Try settings grids: short-lived (the sweep deletes them after a day)."""
+
+    list_display = ["id", "team", "created_by", "provider", "scale", "status", "created_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["id", "team__name", "created_by__username"]
+    list_select_related = ["team", "created_by"]
 
 
 @admin.register(Preferences)

@@ -13,6 +13,7 @@ problem fails the job with the reason; a good image moves the job into the queue
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import PurePath
 from urllib.parse import urlsplit
@@ -82,6 +83,9 @@ def prepare_job(job_id: str) -> str:
         original_height=image.height,
         fit_message=image.message or "",
         original_bytes=len(image.content),
+        # Provenance: the file as it came, before any conversion, and as stored.
+        upload_sha256=hashlib.sha256(data).hexdigest(),
+        original_sha256=hashlib.sha256(image.content).hexdigest(),
         retry_note="",
     ):
         if as_uploaded and as_uploaded != stored:

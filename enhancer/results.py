@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from PIL import Image
 from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
 from enhancer.images import AREA_LIMIT
 from enhancer.models import Job
+from enhancer.provenance.credentials import CredentialsProblem, embed
 
 THUMBNAIL_SIZE = (480, 480)
 # The largest result there can be: an 8x enlargement of an input at the area limit (94.6 MP).
@@ -34,6 +36,9 @@ class StoredResult:
     width: int
     height: int
     size: int
+    sha256: str = ""
+    has_credentials: bool = False
+    credentials_note: str = ""
 
     def discard(self) -> None:
         for name in (self.result_name, self.thumbnail_name):
@@ -66,11 +71,37 @@ def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResul
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ResultProblem("The API sent a result that is not a readable image.") from exc
 
-    result_name = default_storage.save(
-        f"results/{job.id}-{job.scale}x.{extension}", ContentFile(fetched.content)
-    )
+    name = f"results/{job.id}-{job.scale}x.{extension}"
+    content, has_credentials, note = with_credentials(job, fetched.content, name, width, height)
+    result_name = default_storage.save(name, ContentFile(content))
     thumbnail_name = default_storage.save(f"thumbnails/{job.id}.webp", ContentFile(thumbnail))
-    return StoredResult(result_name, thumbnail_name, width, height, len(fetched.content))
+    return StoredResult(
+        result_name,
+        thumbnail_name,
+        width,
+        height,
+        len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        has_credentials=has_credentials,
+        credentials_note=note,
+    )
+
+
+def with_credentials(
+    job: Job, content: bytes, name: str, width: int, height: int
+) -> tuple[bytes, bool, str]:
+    """The result signed with Content Credentials when the team wants them.
+
+    Signed here, once, when the result enters our storage: every way out (download, ZIP, share
+    page) then hands out the same signed file. A signing failure keeps the result unsigned
+    and says so on the job page, rather than failing a job whose image is fine.
+    """
+    if not job.team.content_credentials:
+        return content, False, "Switched off in Team settings."
+    try:
+        return embed(job, content, name, width=width, height=height), True, ""
+    except CredentialsProblem:
+        return content, False, "Signing failed; see the server log."
 
 
 def make_thumbnail(image: Image.Image) -> bytes:

@@ -6,6 +6,7 @@ decodes and checks them in a worker); an image URL is fetched by that worker too
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -18,6 +19,13 @@ from enhancer.images import ImageHeader
 from enhancer.intake import CHECKING_NOTE, EXTENSIONS, fetching_note, name_from_url, prepare_job
 from enhancer.models import Batch, Job, Membership, Preferences
 from enhancer.quotas import check_quota
+
+SEED_MAX = 2_147_483_647  # the contract's largest seed
+
+
+def new_seed() -> int:
+    """A seed for a job whose sender typed none: sent, so Run again can reproduce the result."""
+    return secrets.randbelow(SEED_MAX) + 1
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ def create_jobs(
                 details=options["details"],
                 modification=options["modification"],
                 output_format=options["output_format"],
-                seed=options.get("seed"),
+                seed=options.get("seed") or new_seed(),
             )
             if source.upload is not None and header is not None:
                 # A generated name: the user's file name is kept only as text, never as a
@@ -117,7 +125,9 @@ def resubmit(job: Job) -> Job:
             details=job.details,
             modification=job.modification,
             output_format=job.output_format,
-            seed=job.seed,
+            seed=job.seed or new_seed(),
+            upload_sha256=job.upload_sha256,
+            original_sha256=job.original_sha256,
         )
         extension = PurePath(job.original.name).suffix or ".png"
         with job.original.open("rb") as original:

@@ -56,4 +56,7 @@ def fail_stale_artworks() -> int:
 
 
 def sweep() -> tuple[int, int]:
+    from enhancer.previews import delete_old_previews  # it imports the task machinery
+
+    delete_old_previews()
     return fail_stale_jobs(), fail_stale_artworks()

@@ -37,7 +37,9 @@ from enhancer.crypto import DecryptionError
 from enhancer.erasure import forget_at_engine
 from enhancer.links import new_webhook_url, source_url
 from enhancer.models import Job, Team
+from enhancer.provenance.records import engine_description
 from enhancer.providers import client_for, webhooks_reach_us
+from enhancer.result_checks import check_result
 from enhancer.results import ResultProblem, store_result
 
 logger = logging.getLogger(__name__)
@@ -326,6 +328,8 @@ def collect(job: Job, artwork: Artwork) -> None:
     if not artwork.results:
         fail(job, "The API reported success but sent no result. Press Run again to retry.")
         return
+    # Known before storing: the Content Credentials embedded while storing name the engine.
+    job.engine_version = engine_description(job, artwork)
     try:
         stored = store_result(job, artwork.results[0], trusted_host=engine_host(job))
     except ResultProblem as exc:
@@ -342,10 +346,15 @@ def collect(job: Job, artwork: Artwork) -> None:
         thumbnail=stored.thumbnail_name,
         duration=artwork.duration,
         retry_note="",
+        result_sha256=stored.sha256,
+        engine_version=job.engine_version,
+        has_credentials=stored.has_credentials,
+        credentials_note=stored.credentials_note,
     ):
         stored.discard()  # another worker finished it first, or it was canceled
     else:
         room_freed()
+        check_result.enqueue(str(job.id))
     # We have our copy (or want none): the built-in engine may delete its own.
     forget_at_engine(job)
 

@@ -60,6 +60,16 @@ class TeamSettingsForm(forms.Form):
         help_text="Leave empty for no limit.",
     )
 
+    content_credentials = forms.BooleanField(
+        label="Sign results with Content Credentials",
+        required=False,
+        help_text=(
+            "Each result carries a signed record (C2PA) saying it was enhanced by Detailer, "
+            "with which engine and from which original. Apps such as "
+            "contentcredentials.org/verify show it. Switch off only if your clients object."
+        ),
+    )
+
     def __init__(self, *args, team: Team, **kwargs) -> None:
         self.team = team
         kwargs.setdefault(
@@ -67,6 +77,7 @@ class TeamSettingsForm(forms.Form):
             {
                 "name": team.name,
                 "provider": team.provider,
+                "content_credentials": team.content_credentials,
                 "monthly_job_limit": team.monthly_job_limit,
                 "member_monthly_job_limit": team.member_monthly_job_limit,
             },
@@ -129,6 +140,9 @@ class TeamSettingsForm(forms.Form):
                 f"Team: {limits[0] or 'no limit'}, each member: {limits[1] or 'no limit'}",
             )
             changed.append("quotas")
+        if data["content_credentials"] != team.content_credentials:
+            team.content_credentials = data["content_credentials"]
+            changed.append("Content Credentials " + ("on" if team.content_credentials else "off"))
         team.save()
         return changed
 
@@ -166,6 +180,17 @@ class ShareLinkForm(forms.Form):
         empty_value=None,
         required=False,
     )
+    ask_approval = forms.BooleanField(label="Ask for approval", required=False)
+
+
+class VerdictForm(forms.Form):
+    """What the client sends from a share page that asks for approval."""
+
+    verdict = forms.ChoiceField(choices=ShareLink.Verdict.choices)
+    comment = forms.CharField(
+        label="Comment (optional)", required=False, max_length=2000, widget=forms.Textarea
+    )
+    name = forms.CharField(label="Your name (optional)", required=False, max_length=80)
 
 
 class DateInput(forms.DateInput):

@@ -254,8 +254,54 @@
     });
   }
 
+  // --- Try settings: the button once an image is chosen, the crop mark, picking a cell ------
+  function updateTryButton(form) {
+    const box = form.querySelector("[data-try-settings]");
+    const input = form.querySelector('input[type="file"]');
+    if (box && input) box.hidden = !(input.files && input.files.length);
+  }
+
+  function initTryMark(mark) {
+    if (mark.dataset.ready) return;
+    mark.dataset.ready = "1";
+    const { left, top, side, width, height } = mark.dataset;
+    mark.style.left = `${(100 * left) / width}%`;
+    mark.style.top = `${(100 * top) / height}%`;
+    mark.style.width = `${(100 * side) / width}%`;
+    mark.style.height = `${(100 * side) / height}%`;
+  }
+
+  document.addEventListener("click", (event) => {
+    const cell = event.target.closest("[data-try-details]");
+    if (cell) {
+      const form = document.querySelector("[data-enhance-form]");
+      if (!form) return;
+      form.querySelector('select[name="details"]').value = cell.dataset.tryDetails;
+      form.querySelector('select[name="modification"]').value = cell.dataset.tryChange;
+      document.querySelectorAll("[data-try-details]").forEach((other) =>
+        other.setAttribute("aria-pressed", String(other === cell)),
+      );
+      const status = document.querySelector(".try-status");
+      if (status) status.textContent = `Chosen: ${cell.querySelector(".try-label").textContent}. Detail and Change are set above.`;
+      return;
+    }
+    const picture = event.target.closest("[data-try-source] img");
+    if (picture) {
+      const form = picture.closest("[data-try-recrop]");
+      const box = picture.getBoundingClientRect();
+      form.querySelector('input[name="x"]').value = ((event.clientX - box.left) / box.width).toFixed(4);
+      form.querySelector('input[name="y"]').value = ((event.clientY - box.top) / box.height).toFixed(4);
+      form.requestSubmit();
+    }
+  });
+
   function init(scope) {
-    scope.querySelectorAll("[data-enhance-form]").forEach(initForm);
+    scope.querySelectorAll("[data-enhance-form]").forEach((form) => {
+      initForm(form);
+      updateTryButton(form);
+      form.addEventListener("change", () => updateTryButton(form));
+    });
+    scope.querySelectorAll(".try-mark").forEach(initTryMark);
     scope.querySelectorAll("[data-compare]").forEach(initCompare);
     scope.querySelectorAll("[data-copy]").forEach(initCopy);
   }

@@ -106,7 +106,8 @@ def test_updates_swap_only_changed_cards_and_add_new_ones(owner_client, team, ad
 def test_updates_stop_polling_with_286_when_nothing_is_pending(owner_client, team, admin_user_):
     job = make_job(team, admin_user_, status="processing")
     before = timezone.now()
-    job.advance("succeeded", allowed_from=Job.PENDING_STATUSES)
+    # Checked at once: a job whose automatic checks are still to come is still followed.
+    job.advance("succeeded", allowed_from=Job.PENDING_STATUSES, checked_at=timezone.now())
 
     response = poll(owner_client, before, shown=[job.id])
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from enhancer.models.audit import AuditEvent
 from enhancer.models.invitations import Invitation, InvitationUnusable
 from enhancer.models.jobs import Batch, Job, Preferences, WebhookEvent
+from enhancer.models.previews import SettingsPreview
 from enhancer.models.sharing import ShareLink
 from enhancer.models.teams import Membership, Team
 from enhancer.models.workers import WorkerHeartbeat
@@ -15,6 +16,7 @@ __all__ = [
     "Job",
     "Membership",
     "Preferences",
+    "SettingsPreview",
     "ShareLink",
     "Team",
     "WebhookEvent",

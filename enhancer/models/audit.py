@@ -30,6 +30,9 @@ class AuditEvent(models.Model):
         INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
         SHARE_CREATED = "share_created", "Share link created"
         SHARE_REVOKED = "share_revoked", "Share link revoked"
+        SHARE_APPROVED = "share_approved", "Approved by the client"
+        SHARE_CHANGES_REQUESTED = "share_changes", "Changes requested by the client"
+        SHARE_REOPENED = "share_reopened", "Approval reopened"
 
     # SET_NULL, with names copied into the row: the record outlives the team and the people.
     team = models.ForeignKey(

@@ -18,7 +18,7 @@ or duplicated webhook, or two workers at once, can never move a job backwards.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -26,6 +26,9 @@ from django.db import models
 from django.utils import timezone
 
 from enhancer.models.teams import Team
+
+# How long pages keep waiting for a finished job's automatic checks (a worker runs them at once).
+CHECK_WAIT = timedelta(minutes=2)
 
 
 class Settings:
@@ -61,6 +64,18 @@ class Batch(models.Model):
 class JobQuerySet(models.QuerySet["Job"]):
     def pending(self) -> JobQuerySet:
         return self.filter(status__in=Job.PENDING_STATUSES)
+
+    def pending_or_checking(self) -> JobQuerySet:
+        """Pending, or just succeeded with its automatic checks still to come: pages keep
+        following these, so a check's warning appears without a reload."""
+        return self.filter(
+            models.Q(status__in=Job.PENDING_STATUSES)
+            | models.Q(
+                status=Job.Status.SUCCEEDED,
+                checked_at__isnull=True,
+                finished_at__gt=timezone.now() - CHECK_WAIT,
+            )
+        )
 
     def for_team(self, team: Team) -> JobQuerySet:
         return self.filter(team=team)
@@ -168,6 +183,25 @@ class Job(models.Model):
     error_message = models.TextField(blank=True)
     duration = models.FloatField(null=True, blank=True, help_text="Seconds of processing.")
 
+    # Provenance (see enhancer/provenance/): fingerprints of the files, the engine that ran.
+    upload_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the file as uploaded, before conversion."
+    )
+    original_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    result_sha256 = models.CharField(max_length=64, blank=True)
+    engine_version = models.CharField(max_length=200, blank=True)
+    # Whether the stored result carries signed Content Credentials (C2PA), and if not, why.
+    has_credentials = models.BooleanField(default=False)
+    credentials_note = models.CharField(max_length=255, blank=True)
+
+    # The latest client verdict on a share link asking for approval ("", approved, changes).
+    approval = models.CharField(max_length=10, blank=True)
+
+    # Automatic result checks (enhancer/result_checks.py), run by a worker after success.
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_figures = models.JSONField(default=dict, blank=True)
+    check_warnings = models.JSONField(default=list, blank=True)
+
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     # When the job left our own queue: its maximum age counts from here, not from created_at,
@@ -203,6 +237,22 @@ class Job(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    # Share links of a job (not of a batch) may ask the client for approval.
+    can_ask_approval = True
+
+    @property
+    def approval_display(self) -> str:
+        return {"approved": "Approved", "changes": "Changes requested"}.get(self.approval, "")
+
+    @property
+    def awaiting_check(self) -> bool:
+        return (
+            self.status == self.Status.SUCCEEDED
+            and self.checked_at is None
+            and self.finished_at is not None
+            and timezone.now() - self.finished_at < CHECK_WAIT
+        )
 
     @property
     def started_waiting_at(self):

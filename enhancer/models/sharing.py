@@ -61,6 +61,18 @@ class ShareLink(models.Model):
         related_name="+",
     )
 
+    # Client approval (issue 22): the person opening the link may approve or ask for changes,
+    # once; the team can reopen it. The latest verdict is copied onto the job for its card.
+    class Verdict(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES = "changes", "Changes requested"
+
+    ask_approval = models.BooleanField(default=False)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    verdict_comment = models.TextField(blank=True)
+    verdict_name = models.CharField(max_length=80, blank=True)
+    verdict_at = models.DateTimeField(null=True, blank=True)
+
     objects = ShareLinkQuerySet.as_manager()
 
     class Meta:
@@ -125,6 +137,29 @@ class ShareLink(models.Model):
             revoked_at=timezone.now(), revoked_by=user
         )
         return bool(changed)
+
+    def give_verdict(self, verdict: str, comment: str, name: str) -> bool:
+        """Record the client's verdict, once: a conditional UPDATE, so two clicks (or two
+        people) cannot both answer. Returns whether this call recorded it."""
+        now = timezone.now()
+        changed = ShareLink.objects.filter(pk=self.pk, ask_approval=True, verdict="").update(
+            verdict=verdict, verdict_comment=comment, verdict_name=name, verdict_at=now
+        )
+        if changed:
+            self.verdict, self.verdict_comment, self.verdict_name = verdict, comment, name
+            self.verdict_at = now
+            if self.job_id:
+                Job.objects.filter(pk=self.job_id).update(approval=verdict, updated_at=now)
+        return bool(changed)
+
+    def reopen(self) -> bool:
+        changed = ShareLink.objects.filter(pk=self.pk, ask_approval=True).exclude(verdict="")
+        if not changed.update(verdict="", verdict_comment="", verdict_name="", verdict_at=None):
+            return False
+        self.verdict = ""
+        if self.job_id:
+            Job.objects.filter(pk=self.job_id).update(approval="", updated_at=timezone.now())
+        return True
 
     def shared_jobs(self) -> models.QuerySet[Job]:
         """What the public may see: only finished results, only of this job or batch."""

@@ -45,6 +45,11 @@ class Team(models.Model):
     member_monthly_job_limit = models.PositiveIntegerField(
         null=True, blank=True, help_text="Jobs each member may send per calendar month."
     )
+    # Sign every result with Content Credentials (C2PA); a team may switch it off.
+    content_credentials = models.BooleanField(
+        default=True,
+        help_text="Embed signed Content Credentials (C2PA) saying how each result was made.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

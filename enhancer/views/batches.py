@@ -37,7 +37,7 @@ def batch_detail(request: HttpRequest, batch_id: uuid.UUID) -> HttpResponse:
             "batch": batch,
             "jobs": jobs,
             **batch_progress(batch.jobs.all()),
-            "poll": any(job.is_pending for job in jobs),
+            "poll": any(job.is_pending or job.awaiting_check for job in jobs),
             "since": timezone.now().isoformat(),
             "scope": f"batch:{batch.id}",
         },

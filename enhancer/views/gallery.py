@@ -33,7 +33,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
         "filtered": filtered,
         # Cards of running jobs on this page update live; new jobs do not jump into a
         # filtered, paginated list.
-        "poll": any(job.is_pending for job in page.object_list),
+        "poll": any(job.is_pending or job.awaiting_check for job in page.object_list),
         "since": timezone.now().isoformat(),
         "scope": "shown",
     }

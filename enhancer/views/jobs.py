@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,6 +20,7 @@ from enhancer.forms import EnhanceForm
 from enhancer.images import AREA_LIMIT, ImageProblem, human_size, peek_image, too_many_pixels
 from enhancer.links import storage_name_from_source_token
 from enhancer.models import Job
+from enhancer.provenance.records import provenance, versions
 from enhancer.quotas import QuotaExceeded
 from enhancer.storage import storage_response
 from enhancer.submissions import (
@@ -149,12 +151,38 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     job = load_job(request, job_id)
     if request.htmx and request.GET.get("part") == "status":
-        if job.is_final:
-            # The finished page differs in more than the status (comparison, download):
-            # show all of it, and the polling ends with the old page.
+        # The finished page differs in more than the status (comparison, download, the
+        # checks' verdict): show all of it, and the polling ends with the old page.
+        if request.GET.get("seen") == "checking":
+            if not job.awaiting_check:
+                return HttpResponse(headers={"HX-Refresh": "true"})
+        elif job.is_final:
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "jobs/detail.html#status", {"job": job})
-    return render(request, "jobs/detail.html", {"job": job})
+    earlier, later = versions(job)
+    return render(
+        request,
+        "jobs/detail.html",
+        {
+            "job": job,
+            "earlier_versions": earlier[:20],
+            "later_versions": later[:20],
+            "latest_verdict": job.share_links.exclude(verdict="").order_by("-verdict_at").first(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def job_provenance(request: HttpRequest, job_id: uuid.UUID) -> JsonResponse:
+    """The job's provenance as a JSON file (the same facts as on its page)."""
+    job = load_job(request, job_id)
+    response = JsonResponse(provenance(job), json_dumps_params={"indent": 2})
+    stem = PurePath(job.original_name).stem or "image"
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:80] or "image"
+    response["Content-Disposition"] = f'attachment; filename="{safe}-provenance.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def file_response(file_field, *, download_name: str | None, attachment: bool) -> FileResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
-from enhancer.models import Job
+from enhancer.models import Job, ShareLink
 from enhancer.teams import current_membership, require_membership
 
 DASHBOARD_SIZE = 24
@@ -42,9 +42,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "dashboard.html",
         {
             "jobs": jobs,
-            "poll": any(job.is_pending for job in jobs),
+            "poll": any(job.is_pending or job.awaiting_check for job in jobs),
             "since": timezone.now().isoformat(),
             "scope": "team",
+            # The person who shared a result is told of the client's answer here too.
+            "verdicts": ShareLink.objects.filter(
+                team=membership.team,
+                created_by=request.user,
+                verdict_at__gte=timezone.now() - timedelta(days=14),
+            )
+            .select_related("job")
+            .order_by("-verdict_at")[:5],
         },
     )
 
@@ -93,7 +101,7 @@ def job_updates(request: HttpRequest) -> HttpResponse:
         jobs = jobs.filter(batch_id=batch_id if parse_ids([batch_id]) else None)
     # Pending first, then what changed: a job that finishes between the two queries is then
     # sent as done and polled once more, never left showing its old state after a 286.
-    still_pending = jobs.filter(status__in=Job.PENDING_STATUSES).exists()
+    still_pending = jobs.pending_or_checking().exists()
     changed = list(
         jobs.filter(updated_at__gt=since)
         .select_related("created_by")

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +23,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from enhancer.models import AuditEvent, Batch, Job, ShareLink
-from enhancer.team_forms import ShareLinkForm
+from enhancer.team_forms import ShareLinkForm, VerdictForm
 from enhancer.teams import get_team_object
 from enhancer.views.batches import zip_stream
 from enhancer.views.jobs import file_response
@@ -57,6 +60,9 @@ def create_link(request: HttpRequest, owner: Job | Batch, **target) -> HttpRespo
         else min(int(days) for days, _ in ShareLink.EXPIRY_CHOICES if days)
     )
     link = ShareLink.create(created_by=request.user, expires_in_days=days, **target)
+    if target.get("job") is not None and form.is_valid() and form.cleaned_data["ask_approval"]:
+        link.ask_approval = True
+        link.save(update_fields=["ask_approval"])
     what = f"“{owner.display_title}”" if isinstance(owner, Job) else str(owner)
     expiry = (
         f", expires {date_format(timezone.localtime(link.expires_at), 'j M Y')}" if days else ""
@@ -122,7 +128,9 @@ def shared_job(link: ShareLink, job_id: uuid.UUID) -> Job:
 def public(response: HttpResponse, *, page: bool = True) -> HttpResponse:
     """Keep shared results out of search engines, and the token out of Referer headers."""
     response["X-Robots-Tag"] = "noindex, nofollow, noarchive"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the
+    # approval form's POST, which Django's CSRF check refuses. Other sites still get nothing.
+    response["Referrer-Policy"] = "same-origin"
     if page:
         # A revoked link must stop working at once, also from the browser's cache.
         response["Cache-Control"] = "no-store"
@@ -134,7 +142,8 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     link = load_link(token)
     if link.job_id:
         job = shared_job(link, link.job_id)
-        return public(render(request, "share/job.html", {"job": job, "token": token}))
+        context = {"job": job, "token": token, "link": link, "form": VerdictForm()}
+        return public(render(request, "share/job.html", context))
     jobs = list(link.shared_jobs())
     if not jobs:
         raise Http404("Nothing to show")
@@ -184,3 +193,86 @@ def share_download_all(request: HttpRequest, token: str) -> HttpResponse:
     response = StreamingHttpResponse(zip_stream(jobs), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="detailer-results.zip"'
     return public(response, page=False)
+
+
+# --- Client approval --------------------------------------------------------------------------
+
+VERDICT_LIMIT = 10  # verdict posts per hour from one address (a link takes one answer anyway)
+
+
+def rate_limited(request: HttpRequest) -> bool:
+    """A cheap brake on the public form: at most VERDICT_LIMIT posts an hour per address."""
+    key = f"share-verdict:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) > VERDICT_LIMIT
+    except ValueError:  # evicted between add and incr
+        return False
+
+
+@require_POST
+def share_verdict(request: HttpRequest, token: str) -> HttpResponse:
+    """The client's Approve / Request changes, from a share page that asks for approval."""
+    link = load_link(token)
+    if not (link.job_id and link.ask_approval):
+        raise Http404("This link does not ask for approval")
+    job = shared_job(link, link.job_id)
+    if rate_limited(request):
+        response = render(
+            request,
+            "share/job.html",
+            {
+                "job": job,
+                "token": token,
+                "link": link,
+                "form": VerdictForm(request.POST),
+                "verdict_error": "Too many answers from this address. Please try again in an hour.",
+            },
+            status=429,
+        )
+        return public(response)
+    form = VerdictForm(request.POST)
+    if not form.is_valid():
+        context = {"job": job, "token": token, "link": link, "form": form}
+        return public(render(request, "share/job.html", context, status=400))
+    data = form.cleaned_data
+    if link.give_verdict(data["verdict"], data["comment"].strip(), data["name"].strip()):
+        tell_the_team(link, job)
+    return public(redirect("share_page", token))
+
+
+def tell_the_team(link: ShareLink, job: Job) -> None:
+    """The activity log, and an e-mail to the person who shared it (the dashboard shows it too)."""
+    approved = link.verdict == ShareLink.Verdict.APPROVED
+    who = link.verdict_name or "The client"
+    detail = f"“{job.display_title}”: {who}"
+    if link.verdict_comment:
+        detail += f": {link.verdict_comment}"
+    action = (
+        AuditEvent.Action.SHARE_APPROVED if approved else AuditEvent.Action.SHARE_CHANGES_REQUESTED
+    )
+    AuditEvent.record(link.team, None, action, detail)
+    sharer = link.created_by
+    if sharer is not None and sharer.email:
+        subject = (
+            f"{who} {'approved' if approved else 'asked for changes to'} “{job.display_title}”"
+        )
+        body = (
+            f"{subject}.\n\n"
+            + (f"Their comment:\n{link.verdict_comment}\n\n" if link.verdict_comment else "")
+            + f"The job: {settings.SITE_URL}{reverse('job_detail', args=[job.id])}\n"
+        )
+        send_mail(subject[:200], body, None, [sharer.email], fail_silently=True)
+
+
+@require_POST
+@login_required
+def share_reopen(request: HttpRequest, link_id: int) -> HttpResponse:
+    link = get_team_object(request, ShareLink.objects.select_related("team", "job"), pk=link_id)
+    if link.reopen():
+        what = f"“{link.job.display_title}”" if link.job_id else "a batch"
+        AuditEvent.record(link.team, request.user, AuditEvent.Action.SHARE_REOPENED, what)
+        messages.info(request, "Approval reopened: the client can answer again.")
+    if link.job_id:
+        return redirect("job_detail", link.job_id)
+    return redirect("batch_detail", link.batch_id)

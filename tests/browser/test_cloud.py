@@ -104,7 +104,8 @@ def test_the_cloud_with_a_refused_key_then_a_rate_limit(page, cloud_server, test
     expect(card).to_contain_text("480 x 320")
     assert calls["good"] == 2  # the 429, then the accepted retry
     card.get_by_role("link", name="harbour.jpg").click()
-    expect(page.get_by_text("Tengr.ai cloud")).to_be_visible()
+    # exact: the Provenance section names the cloud API too ("Tengr.ai cloud: Tengr.ai ... v2").
+    expect(page.get_by_text("Tengr.ai cloud", exact=True)).to_be_visible()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download", exact=True).click()
     with Image.open(download_info.value.path()) as result:
