@@ -180,12 +180,19 @@ TEMPLATES = [
 # mode with a busy timeout and IMMEDIATE transactions, or writers would meet "database is locked".
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'detailer.sqlite3'}")
 # Each process keeps at most one connection per thread, reused for this many seconds: a web
-# process holds up to its thread count, a worker one. 0 closes it after every request (behind a
-# transaction-pooling PgBouncer, say). See the README's deployment guide for max_connections.
+# process holds up to its thread count, a worker two (its task loop and its heartbeat). So a poll
+# does not pay for a new connection and, on SQLite, for the pragmas below. 0 closes it after
+# every request (behind a transaction-pooling PgBouncer, say). Health checks replace one that the
+# database closed (a PostgreSQL restart) before a request uses it. Nothing about people or teams
+# is kept with a connection: every request reads those afresh. See the README's deployment guide
+# for max_connections.
 DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -194,8 +201,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
-else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -213,8 +218,13 @@ TASKS = {
 # --- Authentication ---------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Django's, reading each request's user with plain SQL; Django's own stays listed so
+    # sessions it made keep working.
+    "enhancer.auth_backend.ModelBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Database sessions, read with plain SQL (enhancer/sessions.py): on every request.
+SESSION_ENGINE = "enhancer.sessions"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

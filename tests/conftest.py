@@ -57,7 +57,7 @@ def outsider(db):
 
 def logged_in(user) -> Client:
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="enhancer.auth_backend.ModelBackend")
     return client
 
 

@@ -24,7 +24,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             user = form.save(commit=False)
             user.is_staff = user.is_superuser = first
             user.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="enhancer.auth_backend.ModelBackend")
         if first:
             messages.success(
                 request,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
 from enhancer.models import Job, ShareLink
-from enhancer.teams import current_membership, require_membership
+from enhancer.polling import Scope, poll_state
+from enhancer.teams import SESSION_KEY, current_membership, require_membership
 
 DASHBOARD_SIZE = 24
 # A page never shows more cards than this; more ids in a poll are ignored.
@@ -34,9 +35,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None:
         return redirect("team_new")
-    jobs = list(
-        Job.objects.filter(team=membership.team).select_related("created_by")[:DASHBOARD_SIZE]
-    )
+    jobs = list(Job.objects.filter(team=membership.team).for_cards()[:DASHBOARD_SIZE])
     return render(
         request,
         "dashboard.html",
@@ -82,43 +81,45 @@ def parse_ids(values: list[str]) -> set[uuid.UUID]:
 def job_updates(request: HttpRequest) -> HttpResponse:
     """What changed since the last poll, for all of the page's cards at once.
 
-    One request per interval whatever the number of pending jobs, answered from the database
-    alone with a fixed number of queries. The page sends the ids of the cards it shows: those
-    that changed are swapped in place, out of band; on the dashboard, new jobs of the team (a
-    teammate's, or from another tab) are added on top. HTTP 286 stops the polling once nothing
-    in view is pending.
+    One request per interval whatever the number of pending jobs. The page sends the ids of the
+    cards it shows: those that changed are swapped in place, out of band; on the dashboard, new
+    jobs of the team (a teammate's, or from another tab) are added on top. HTTP 286 stops the
+    polling once nothing in view is pending.
+
+    Most polls find nothing new: one query (see enhancer/polling.py) checks the membership and
+    the page's jobs, and the answer is an empty 204, which htmx leaves alone, so the page asks
+    again with the same `since`. Only when something changed are the cards loaded and rendered.
     """
-    membership = require_membership(request)
     now = timezone.now()  # taken first: a change during this request is sent again next time
     since = parse_since(request.GET.get("since"))
     shown = parse_ids(request.GET.getlist("shown"))
-    scope = request.GET.get("scope", "team")
-    jobs = Job.objects.filter(team=membership.team)
-    if scope == "shown":
-        jobs = jobs.filter(pk__in=shown)
-    elif scope.startswith("batch:"):
-        batch_id = scope.removeprefix("batch:")
-        jobs = jobs.filter(batch_id=batch_id if parse_ids([batch_id]) else None)
-    # Pending first, then what changed: a job that finishes between the two queries is then
-    # sent as done and polled once more, never left showing its old state after a 286.
-    still_pending = jobs.pending_or_checking().exists()
+    scope_name = request.GET.get("scope", "team")
+    scope = Scope.parse(scope_name, shown)
+    team_id = request.session.get(SESSION_KEY)
+    if team_id is None:  # the session has not chosen a team yet: the full lookup
+        team_id = require_membership(request).team_id
+    state = poll_state(request.user.pk, team_id, since, scope)
+    if state is None:  # no longer a member of the page's team
+        raise Http404("No such team")
+    if not state.changed:
+        status = 204 if state.pending else HttpResponseStopPolling.status_code
+        return HttpResponse(status=status)
+    jobs = scope.filter(Job.objects.filter(team_id=team_id))
     changed = list(
-        jobs.filter(updated_at__gt=since)
-        .select_related("created_by")
-        .order_by("created_at")[:DASHBOARD_SIZE]
+        jobs.filter(updated_at__gt=since).for_cards().order_by("created_at")[:DASHBOARD_SIZE]
     )
-    progress = batch_progress(jobs) if scope.startswith("batch:") else None
+    progress = batch_progress(jobs) if scope.kind == "batch" else None
     context = {
         "progress": progress,
         **(progress or {}),
         "replaced": [job for job in changed if job.pk in shown],
         "added": [job for job in changed if job.pk not in shown],
-        "poll": still_pending,
+        "poll": state.pending,
         "since": now.isoformat(),
-        "scope": scope,
+        "scope": scope_name,
     }
     response = render(request, "partials/job_updates.html", context)
-    if not still_pending:
+    if not state.pending:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 

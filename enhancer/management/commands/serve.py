@@ -57,6 +57,32 @@ class Child:
         self.restart_at = None
 
 
+def web_command(python: str, bind: str, web_workers: int, threads: int) -> list[str]:
+    """gunicorn as `serve` runs it; `web_benchmark` measures this very command line."""
+    return [
+        python,
+        "-m",
+        "gunicorn",
+        "detailer_site.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(web_workers),
+        # Threads, because the engine fetches images from this same site while a
+        # request of its own may be waiting.
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "20",
+        "--access-logfile",
+        "-",
+    ]
+
+
 class Command(BaseCommand):
     help = "Run the web server and the background workers until Ctrl+C."
 
@@ -86,28 +112,7 @@ class Command(BaseCommand):
     ):
         python = sys.executable
         commands = {
-            "web": [
-                python,
-                "-m",
-                "gunicorn",
-                "detailer_site.wsgi:application",
-                "--bind",
-                bind,
-                "--workers",
-                str(web_workers),
-                # Threads, because the engine fetches images from this same site while a
-                # request of its own may be waiting.
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(threads),
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "20",
-                "--access-logfile",
-                "-",
-            ],
+            "web": web_command(python, bind, web_workers, threads),
             "worker": self.worker_command("default"),
         }
         for n in range(cloud_workers):

@@ -1,0 +1,245 @@
+"""`python manage.py web_benchmark`: how fast the pages are, on the real stack, under wrk.
+
+Seeds one team with N jobs into a database of its own (a fresh SQLite file by default, or the
+PostgreSQL database given with --database-url), starts gunicorn exactly as `serve` does, with a
+bare Django view added beside the real site, and drives each page with Debian's wrk in one run.
+Prints requests per second, p50 and p99 latency, each as a ratio to the bare view measured in the
+same run (before and after the pages, averaged: the machine's load drifts), and the SQL queries
+each page makes. Figures, never pass/fail: compare ratios within one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from enhancer.management.commands.serve import web_command
+from enhancer.webbench import wrk
+
+# `serve`'s defaults: the benchmark measures the configuration people run.
+WEB_WORKERS = 2
+THREADS = 4
+# The issue's targets: the poll against the bare view, every other page at a million jobs.
+POLL_RATE_TARGET = 0.35
+POLL_P99_TARGET = 2.0
+PAGE_RATE_TARGET = 0.15
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Command(BaseCommand):
+    help = "Measure the web pages with wrk on the real gunicorn stack against a bare view."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--jobs", type=int, default=1000, help="Jobs in the team (1000).")
+        parser.add_argument(
+            "--database-url",
+            default="",
+            help="A PostgreSQL database for the benchmark (its tables are migrated and its "
+            "'Web benchmark' team replaced). Default: a fresh SQLite file in a temporary folder.",
+        )
+        parser.add_argument("--connections", type=int, default=50)
+        parser.add_argument("--duration", type=float, default=10.0, help="Seconds per page.")
+        parser.add_argument(
+            "--reuse", action="store_true", help="Keep an already seeded team of that size."
+        )
+        parser.add_argument("--pages", default="", help="Comma-separated page names (all).")
+
+    def handle(self, *args, jobs: int, database_url: str, connections: int, **options) -> None:
+        try:
+            wrk.wrk_path()
+        except wrk.WrkMissing as exc:
+            raise CommandError(str(exc)) from exc
+        if jobs < 30:
+            raise CommandError("Give at least 30 jobs (--jobs), so every page has a full page.")
+        data_dir = Path(tempfile.mkdtemp(prefix="detailer-webbench-"))
+        try:
+            self.run(data_dir, jobs, database_url, connections, **options)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+    def run(self, data_dir: Path, jobs: int, database_url: str, connections: int, **options):
+        port = free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "enhancer.webbench.settings",
+            "DETAILER_DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}",
+            "SITE_URL": f"http://127.0.0.1:{port}",
+            "DJANGO_LOG_LEVEL": "WARNING",
+        }
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+
+        def django(*arguments: str) -> str:
+            # Our own fixed commands, no shell.
+            done = subprocess.run(  # noqa: S603
+                [*manage, *arguments], env=env, cwd=settings.BASE_DIR, capture_output=True,
+                text=True,
+            )  # fmt: skip
+            if done.returncode:
+                raise CommandError(f"{' '.join(arguments)} failed:\n{done.stderr[-3000:]}")
+            return done.stdout
+
+        self.say(f"Preparing the database and seeding {jobs:,} jobs…")
+        django("migrate", "--noinput", "--verbosity", "0")
+        if not (settings.STATIC_ROOT / "staticfiles.json").exists():
+            django("collectstatic", "--noinput", "--verbosity", "0")
+        seed_args = ["web_benchmark_seed", str(jobs)] + (["--reuse"] if options["reuse"] else [])
+        report = json.loads(django(*seed_args).strip().splitlines()[-1])
+        self.say(f"Seeded in {report['seconds_to_seed']} s ({report['vendor']}).")
+
+        command = web_command(sys.executable, f"127.0.0.1:{port}", WEB_WORKERS, THREADS)
+        web = subprocess.Popen(  # noqa: S603  (serve's own command line)
+            command, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            self.wait_until_up(web, f"{base}/bench/bare/")
+            results = self.measure(base, report, connections, options)
+        finally:
+            web.terminate()
+            try:
+                web.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                web.kill()
+        self.print_table(report, results, jobs, connections, options["duration"])
+
+    def wait_until_up(self, web: subprocess.Popen, url: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if web.poll() is not None:
+                raise CommandError(f"gunicorn stopped:\n{web.stderr.read()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (loopback)
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise CommandError("gunicorn did not answer within a minute.")
+
+    def measure(self, base: str, report: dict, connections: int, options: dict) -> dict:
+        wanted = [name.strip() for name in options["pages"].split(",") if name.strip()]
+        pages = {
+            name: page
+            for name, page in report["pages"].items()
+            if not wanted or name in wanted or name == "bare view"
+        }
+        results: dict[str, wrk.Result | list[wrk.Result]] = {}
+        order = ["bare view", *[name for name in pages if name != "bare view"], "bare view"]
+        for name in order:
+            page = pages[name]
+            headers = {"Cookie": report["cookie"]}
+            if page["htmx"]:
+                headers["HX-Request"] = "true"
+            url = base + page["url"]
+            # A short warm-up: every gunicorn thread opens its database connection and
+            # compiles its templates before the measured run.
+            wrk.run(url, headers=headers, connections=connections, duration=2)
+            self.say(f"  {name}…")
+            result = wrk.run(
+                url, headers=headers, connections=connections, duration=options["duration"]
+            )
+            if name == "bare view":
+                results.setdefault(name, []).append(result)
+            else:
+                results[name] = result
+            # wrk stops waiting, the server does not: let a slow page's requests finish
+            # before the next page is measured.
+            self.settle(f"{base}/bench/bare/")
+        return results
+
+    def settle(self, url: str, deadline: float = 180.0) -> None:
+        """Wait until the bare view answers quickly three times in a row."""
+        quick, end = 0, time.monotonic() + deadline
+        while quick < 3 and time.monotonic() < end:
+            started = time.monotonic()
+            try:
+                with urllib.request.urlopen(url, timeout=10):  # noqa: S310 (loopback)
+                    pass
+            except OSError:
+                quick = 0
+                continue
+            quick = quick + 1 if time.monotonic() - started < 0.2 else 0
+            time.sleep(0.2)
+
+    def print_table(self, report: dict, results: dict, jobs: int, connections: int, duration):
+        bare_runs = results["bare view"]
+        bare_rate = sum(r.requests_per_second for r in bare_runs) / len(bare_runs)
+        bare_p99 = sum(r.p99_ms for r in bare_runs) / len(bare_runs)
+        out = self.stdout.write
+        out("")
+        out(
+            f"{jobs:,} jobs on {report['vendor']}, {connections} connections, {duration:g} s per "
+            f"page, gunicorn {WEB_WORKERS} workers x {THREADS} threads (as `serve`), "
+            f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()})"
+        )
+        out(
+            f"bare view: {' and '.join(f'{r.requests_per_second:,.0f}' for r in bare_runs)} req/s "
+            "(before and after the pages; ratios are to their mean)"
+        )
+        out("")
+        header = (
+            f"{'page':<17}{'req/s':>9}{'x bare':>8}{'p50 ms':>9}{'p99 ms':>9}"
+            f"{'p99 x bare':>12}{'queries':>9}  errors"
+        )
+        out(header)
+        out("-" * len(header))
+        rows = [("bare view", bare_runs[0])] + [
+            (name, result) for name, result in results.items() if name != "bare view"
+        ]
+        for name, result in rows:
+            if name == "bare view":
+                rate, p99 = bare_rate, bare_p99
+                p50 = sum(r.p50_ms for r in bare_runs) / len(bare_runs)
+            else:
+                rate, p50, p99 = result.requests_per_second, result.p50_ms, result.p99_ms
+            errors = result.bad_responses + result.socket_errors
+            if not result.requests:
+                queries = report["pages"][name]["queries"]
+                out(f"{name:<17}{'no answer within 10 s':>45}{queries:>12}  {errors or ''}")
+                continue
+            out(
+                f"{name:<17}{rate:>9,.0f}{rate / bare_rate:>7.2f}x{p50:>9.1f}{p99:>9.1f}"
+                f"{p99 / bare_p99:>11.2f}x{report['pages'][name]['queries']:>9}  "
+                f"{errors or ''}"
+            )
+        out("")
+        poll = results.get("poll")
+        if poll:
+            rate_ok = poll.requests_per_second / bare_rate >= POLL_RATE_TARGET
+            p99_ok = poll.p99_ms <= POLL_P99_TARGET * bare_p99
+            out(
+                f"Poll: {poll.requests_per_second / bare_rate:.2f}x the bare view "
+                f"(target {POLL_RATE_TARGET}x: {'met' if rate_ok else 'NOT met'}), p99 "
+                f"{poll.p99_ms / bare_p99:.2f}x (target at most {POLL_P99_TARGET:g}x: "
+                f"{'met' if p99_ok else 'NOT met'})."
+            )
+        slow = [
+            name
+            for name, result in results.items()
+            if name not in ("bare view", "poll")
+            and result.requests_per_second / bare_rate < PAGE_RATE_TARGET
+        ]
+        out(
+            f"Pages under {PAGE_RATE_TARGET}x the bare view: {', '.join(slow) if slow else 'none'}."
+        )
+
+    def say(self, message: str) -> None:
+        self.stderr.write(message)

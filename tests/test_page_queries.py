@@ -1,0 +1,97 @@
+"""Pages that do not grow with history: the same SQL queries for 10 jobs as for 200."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from enhancer.keyset import Cursor
+from enhancer.models import Job
+from tests.factories import make_job
+
+pytestmark = pytest.mark.django_db
+
+
+def history(team, users, count: int) -> None:
+    """`count` jobs over the last year, by several members, in every final state."""
+    now = timezone.now()
+    statuses = ("succeeded", "succeeded", "failed", "canceled")
+    Job.objects.bulk_create(
+        Job(
+            team=team,
+            created_by=users[n % len(users)],
+            original_name=f"photo-{n}.png",
+            title="Lighthouse" if n % 5 == 0 else "",
+            provider="builtin",
+            original_width=30,
+            original_height=20,
+            status=statuses[n % len(statuses)],
+            result_width=60,
+            result_height=40,
+            duration=1.0 + n % 7,
+            created_at=now - timezone.timedelta(days=n * 365 / count),
+        )
+        for n in range(count)
+    )
+
+
+def queries_per_page(client, team, users, count: int) -> dict[str, int]:
+    history(team, users, count)
+    job = make_job(team, users[0], status="succeeded", name="page.png")
+    pending = make_job(team, users[0], status="processing", name="busy.png")
+    # A cursor in the middle of the history, as an "Older" link would carry.
+    middle = Job.objects.filter(team=team).order_by("-created_at", "-pk")[count // 2]
+    older = str(Cursor.of(middle))
+    pages = {
+        "dashboard": (reverse("dashboard"), {}),
+        "gallery": (reverse("gallery"), {}),
+        "gallery, older page": (reverse("gallery"), {"before": older}),
+        "gallery, search": (reverse("gallery"), {"q": "lighthouse"}),
+        "usage": (reverse("usage"), {}),
+        "job page": (reverse("job_detail", args=[job.id]), {}),
+    }
+    client.get(reverse("dashboard"))  # the session chooses the team once
+    counts = {}
+    for name, (url, params) in pages.items():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, params).status_code == 200
+        counts[name] = len(queries)
+    since = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        poll = client.get(
+            reverse("job_updates"),
+            {"since": since.isoformat(), "scope": "team", "shown": [str(pending.id)]},
+            headers={"HX-Request": "true"},
+        )
+        assert poll.status_code == 204
+    counts["poll"] = len(queries)
+    return counts
+
+
+@pytest.fixture
+def counts_for(owner_client, team, admin_user_, teammate):
+    def counts(count: int) -> dict[str, int]:
+        Job.objects.filter(team=team).delete()
+        return queries_per_page(owner_client, team, [admin_user_, teammate], count)
+
+    return counts
+
+
+def test_every_page_makes_the_same_queries_for_10_or_200_jobs(counts_for):
+    few, many = counts_for(10), counts_for(200)
+    assert few == many
+    assert few["poll"] == 3
+
+
+def test_the_usage_page_makes_a_fixed_number_of_queries(owner_client, team, admin_user_, teammate):
+    history(team, [admin_user_, teammate], 50)
+    owner_client.get(reverse("dashboard"))
+    # Session, user, membership; months, members (totals and medians: one query each on
+    # PostgreSQL, two elsewhere), the two quota counts, the storage the team's files take.
+    with CaptureQueriesContext(connection) as queries:
+        owner_client.get(reverse("usage"))
+    expected = 8 if connection.vendor == "postgresql" else 10
+    assert len(queries) == expected, [q["sql"][:80] for q in queries]
