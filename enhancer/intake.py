@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from django_tasks import task
 
 from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 URL_FETCH_TIMEOUT = 15.0
+# How long the file as uploaded outlives its checked copy (a page may be showing it).
+UPLOAD_GRACE = timedelta(minutes=2)
 # What a link led to when it was not a picture we take (a web page, a GIF, nothing).
 NOT_A_PICTURE = {"empty", "not_an_image", "unsupported_format"}
 
@@ -89,13 +93,19 @@ def prepare_job(job_id: str) -> str:
         retry_note="",
     ):
         if as_uploaded and as_uploaded != stored:
-            default_storage.delete(as_uploaded)
+            # Not at once: a page may be showing the upload as the card's picture right now.
+            delete_upload.using(run_after=timezone.now() + UPLOAD_GRACE).enqueue(as_uploaded)
         from enhancer.dispatch import dispatch
 
         dispatch()
     else:  # canceled or deleted meanwhile
         default_storage.delete(stored)
     return job.status
+
+
+@task()
+def delete_upload(name: str) -> None:
+    default_storage.delete(name)
 
 
 def fetch_source(job: Job) -> bytes:
