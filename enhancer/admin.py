@@ -14,6 +14,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from enhancer.models import (
+    ApiJob,
     AuditEvent,
     Batch,
     Invitation,
@@ -404,3 +405,14 @@ class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["worker_id", "queues", "hostname", "pid", "started_at", "last_seen"]
     search_fields = ["worker_id", "hostname", "queues"]
     list_select_related = True
+
+
+@admin.register(ApiJob)
+class ApiJobAdmin(ReadOnlyAdmin):
+    """The ledger that monthly limits count: never edited, kept when jobs are deleted."""
+
+    list_display = ["sent_at", "team", "created_by", "provider", "upstream_id", "scale", "job"]
+    list_filter = ["provider", "sent_at"]
+    search_fields = ["upstream_id", "team__name"]
+    list_select_related = ["team", "created_by", "job"]
+    date_hierarchy = "sent_at"

@@ -46,6 +46,7 @@ def card_key(job: Job, oob: bool) -> tuple:
         job.fit_message,
         tuple(job.check_warnings or ()),
         job.approval,
+        getattr(job, "versions_count", None),  # annotated in the gallery
         job.created_by.get_username() if job.created_by_id else None,
         naturaltime(job.created_at),
     )

@@ -31,14 +31,15 @@ def check_connection(team: Team, provider: str, typed_key: str = "") -> Connecti
         base_url = team.api_base_url or settings.DETAILER_API_URL
         key = typed_key or team.api_key
         uses_saved_key = not typed_key
-        name = "the Tengr.ai cloud"
+        name = f"The Tengr.ai cloud at {base_url}"
+        which_key = "the saved key" if uses_saved_key else "the key you typed (not saved yet)"
         if not key:
             return ConnectionResult(False, "Enter an API key first, then test it.")
     else:
         from enhancer.engine.auth import default_key
 
         base_url, key, uses_saved_key = settings.DETAILER_ENGINE_URL, default_key(), False
-        name = "the built-in engine"
+        name, which_key = "The built-in engine on this server", "its own key"
     try:
         client = ApiClient(base_url, key, timeout=TIMEOUT)
     except ValueError:
@@ -64,14 +65,16 @@ def check_connection(team: Team, provider: str, typed_key: str = "") -> Connecti
             )
         except ApiUnreachable as exc:
             waited = " in time" if exc.timed_out else ""
+            # Not the person's typing: this server may have no internet access at all.
             return ConnectionResult(
                 False,
-                f"Unreachable: {name} did not answer{waited} at {base_url}. Check the address "
-                "and that this server can reach it.",
+                f"Unreachable: {name} did not answer{waited}. This server may have no "
+                "internet access, or the service may be down for a while. The address is "
+                "set by the site administrator.",
             )
         except ApiError as exc:
-            return ConnectionResult(False, exc.user_message)
+            return ConnectionResult(False, f"{name} answered: {exc.user_message}")
     if uses_saved_key and team.api_key_invalid_at:
         Team.objects.filter(pk=team.pk).update(api_key_invalid_at=None)
         team.api_key_invalid_at = None
-    return ConnectionResult(True, f"It works: {name} accepted the key.")
+    return ConnectionResult(True, f"It works: {name} answered and accepted {which_key}.")

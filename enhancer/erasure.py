@@ -34,7 +34,11 @@ def delete_job(job: Job) -> None:
     # Mark it final first, so no task in flight stores files for a job that is going away.
     if job.advance(Job.Status.CANCELED, allowed_from=Job.PENDING_STATUSES):
         room_freed()
-    for field in (job.original, job.result, job.thumbnail):
+    # Versions made by Run again share one stored original: it goes with the last of them.
+    files = [job.result, job.thumbnail]
+    if not job.original_shared():
+        files.append(job.original)
+    for field in files:
         if field:
             field.delete(save=False)
     forget_at_engine(job)

@@ -19,6 +19,11 @@ class SignUpForm(UserCreationForm):
         model = get_user_model()
         fields = ("username", "email")
 
+    def validate_password_for_user(self, user, **kwargs) -> None:
+        # A weak password is the first field's problem: say so under it, where it was typed,
+        # not under the confirmation (which only has to match).
+        super().validate_password_for_user(user, "password1")
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if get_user_model().objects.filter(email__iexact=email).exists():
@@ -102,12 +107,53 @@ class EnhanceForm(forms.Form):
         initial=True,
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Each level's one-line explanation is read with the choice (see jobs/new.html).
+        for name in ("details", "modification"):
+            self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_helptext"
+
+    def level_help(self, name: str) -> dict[str, str]:
+        texts = Settings.DETAIL_HELP if name == "details" else Settings.CHANGE_HELP
+        return {str(level): text for level, text in texts.items()}
+
+    def current_help(self, name: str) -> str:
+        texts = Settings.DETAIL_HELP if name == "details" else Settings.CHANGE_HELP
+        try:
+            return texts[int(self[name].value())]
+        except (TypeError, ValueError, KeyError):
+            return texts[2]
+
+    @property
+    def details_help(self) -> str:
+        return self.current_help("details")
+
+    @property
+    def modification_help(self) -> str:
+        return self.current_help("modification")
+
+    @property
+    def details_levels(self) -> dict[str, str]:
+        return self.level_help("details")
+
+    @property
+    def modification_levels(self) -> dict[str, str]:
+        return self.level_help("modification")
+
+    # Run again: the job whose stored original is used when no other image is given.
+    again = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     REMEMBERED = ("scale", "details", "modification", "output_format")
 
     def clean(self) -> dict:
         cleaned = super().clean()
         has_files = bool(cleaned.get("images"))
         has_url = bool(cleaned.get("image_url"))
+        if has_files or has_url:
+            # A file or URL given on purpose wins over the earlier job's image.
+            cleaned["again"] = None
+        elif cleaned.get("again"):
+            return cleaned
         if not has_files and not has_url and not self.errors:
             raise forms.ValidationError("Choose an image file or paste an image URL.")
         if has_files and has_url:

@@ -105,7 +105,9 @@ def prepare_job(job_id: str) -> str:
 
 @task()
 def delete_upload(name: str) -> None:
-    default_storage.delete(name)
+    # Run again shares stored originals between versions: only a file no job uses goes.
+    if not Job.objects.filter(original=name).exists():
+        default_storage.delete(name)
 
 
 def fetch_source(job: Job) -> bytes:

@@ -205,6 +205,7 @@ def render_builtin(preview: SettingsPreview, crop: Image.Image) -> str:
 def start_cloud_preview(preview: SettingsPreview) -> str:
     from enhancer.api.errors import ApiError
     from enhancer.links import source_url
+    from enhancer.models import ApiJob
     from enhancer.providers import client_for
 
     if not preview.team.api_key:
@@ -224,6 +225,8 @@ def start_cloud_preview(preview: SettingsPreview) -> str:
                 output_format="webp",
             )
             upstream[cell["key"]] = artwork.id
+            # Nine billed API jobs: the ledger counts them against the month's limits.
+            ApiJob.record_preview(preview, artwork.id)
     except ApiError as exc:
         SettingsPreview.objects.filter(pk=preview.pk).update(upstream_ids=upstream)
         fail_preview(preview, exc.user_message)

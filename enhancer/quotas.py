@@ -1,7 +1,10 @@
 """Monthly job quotas, for the whole team and for each member, set by team admins.
 
 A month is a calendar month in the site's time zone (TIME_ZONE). Every job sent counts,
-whatever became of it: the cloud may have done (and billed) the work before it failed. A quota
+whatever became of it: the cloud may have done (and billed) the work before it failed, and
+deleting or canceling a job later gives nothing back. What was sent is read from the ledger of
+API jobs (`ApiJob`), which keeps its rows when jobs are deleted; jobs created but not sent yet
+count too, so a burst of submissions cannot overtake the limit. A quota
 is checked where jobs are created, inside their transaction and under a lock on the team's row,
 so two submissions at once cannot both slip under the limit.
 """
@@ -13,7 +16,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from enhancer.models import Job, Membership, Team
+from enhancer.models import ApiJob, Job, Membership, Team
 
 
 class QuotaExceeded(Exception):
@@ -48,20 +51,37 @@ def resets_on(now: datetime | None = None) -> str:
     return f"{next_month_start(now).day} {next_month_start(now):%B}"
 
 
-def jobs_this_month(team: Team, now: datetime | None = None):
-    start = month_start(now)
-    return Job.objects.filter(
-        team=team, created_at__gte=start, created_at__lt=next_month_start(now)
+def sent_this_month(team: Team, now: datetime | None = None):
+    """The ledger rows of the month: artworks the API was asked for, deleted jobs included."""
+    return ApiJob.objects.filter(
+        team=team, sent_at__gte=month_start(now), sent_at__lt=next_month_start(now)
     )
 
 
+def waiting_this_month(team: Team, now: datetime | None = None):
+    """Jobs created this month that are not in the ledger yet (queued, or being sent)."""
+    return Job.objects.filter(
+        team=team,
+        created_at__gte=month_start(now),
+        created_at__lt=next_month_start(now),
+        status__in=(Job.Status.PREPARING, Job.Status.QUEUED, Job.Status.SUBMITTING),
+        api_jobs__isnull=True,
+    )
+
+
+def used_this_month(team: Team, user_id: int | None = None, now: datetime | None = None) -> int:
+    sent, waiting = sent_this_month(team, now), waiting_this_month(team, now)
+    if user_id is not None:
+        sent, waiting = sent.filter(created_by=user_id), waiting.filter(created_by=user_id)
+    return sent.count() + waiting.count()
+
+
 def team_use(team: Team, now: datetime | None = None) -> QuotaUse:
-    return QuotaUse(jobs_this_month(team, now).count(), team.monthly_job_limit)
+    return QuotaUse(used_this_month(team, now=now), team.monthly_job_limit)
 
 
 def member_use(team: Team, user_id: int, now: datetime | None = None) -> QuotaUse:
-    used = jobs_this_month(team, now).filter(created_by=user_id).count()
-    return QuotaUse(used, team.member_monthly_job_limit)
+    return QuotaUse(used_this_month(team, user_id, now=now), team.member_monthly_job_limit)
 
 
 def check_quota(membership: Membership, count: int, now: datetime | None = None) -> None:
@@ -80,6 +100,10 @@ def check_quota(membership: Membership, count: int, now: datetime | None = None)
 
 
 def refusal(who: str, whose: str, use: QuotaUse, count: int, when: str) -> str:
+    if use.limit is not None and use.used > use.limit:
+        # The limit was lowered after the jobs were sent: never "9 of your 2".
+        sent = f"{who} sent {use.used} jobs this month"
+        return f"{sent}, more than {whose} limit of {use.limit}; {when}"
     used = f"{who} used {use.used} of {whose} {use.limit} jobs this month"
     if use.remaining and count > 1:
         return (

@@ -94,6 +94,48 @@ def create_jobs(
     return jobs, batch
 
 
+def run_again(membership: Membership, earlier: Job, *, options: dict, title: str = "") -> Job:
+    """A new version of `earlier`: the same stored original (shared, not copied), new settings.
+
+    The original file stays as long as any version uses it (see `delete_job`). An original that
+    a worker already checked goes straight to the queue; one that never got that far (its job
+    failed the checks, say) is checked again.
+    """
+    team, user = membership.team, membership.user
+    checked = bool(earlier.original_sha256 or earlier.upstream_id)
+    with transaction.atomic():
+        check_quota(membership, 1)  # raises QuotaExceeded, creating nothing
+        job = Job(
+            team=team,
+            created_by=user,
+            title=title,
+            original_name=earlier.original_name,
+            provider=team.provider,
+            status=Job.Status.QUEUED if checked else Job.Status.PREPARING,
+            retry_note="" if checked else CHECKING_NOTE,
+            fit_to_limit=earlier.fit_to_limit,
+            original_width=earlier.original_width,
+            original_height=earlier.original_height,
+            original_bytes=earlier.original_bytes,
+            fit_message=earlier.fit_message,
+            upload_sha256=earlier.upload_sha256,
+            original_sha256=earlier.original_sha256,
+            scale=options["scale"],
+            details=options["details"],
+            modification=options["modification"],
+            output_format=options["output_format"],
+            seed=options.get("seed") or new_seed(),
+            run_again_of=earlier,
+        )
+        job.original.name = earlier.original.name
+        job.save()
+        if checked:
+            transaction.on_commit(dispatch)
+        else:
+            transaction.on_commit(lambda: prepare_job.enqueue(str(job.id)))
+    return job
+
+
 def remember_choices(user, choices: dict) -> None:
     Preferences.objects.update_or_create(user=user, defaults={"enhance_defaults": choices})
 

@@ -36,7 +36,7 @@ from enhancer.api.errors import (
 from enhancer.crypto import DecryptionError
 from enhancer.erasure import forget_at_engine
 from enhancer.links import new_webhook_url, source_url
-from enhancer.models import Job, Team
+from enhancer.models import ApiJob, Job, Team
 from enhancer.provenance.records import engine_description
 from enhancer.providers import client_for, webhooks_reach_us
 from enhancer.result_checks import check_result
@@ -171,6 +171,9 @@ def submit_job(job_id: str) -> str:
             return job.status
     else:
         artwork = earlier
+    # The ledger that monthly limits count: one row per artwork the API accepted, kept whatever
+    # becomes of the job (recorded once, however often this artwork is seen).
+    ApiJob.record(job, artwork.id)
     if job.advance(
         Job.Status.STARTING,
         allowed_from=(Job.Status.SUBMITTING,),

@@ -150,8 +150,19 @@ class TeamSettingsForm(forms.Form):
 class ConnectionTestForm(forms.Form):
     """What the Test connection button sends: the settings form's own fields."""
 
-    provider = forms.ChoiceField(choices=Team.Provider.choices)
+    provider = forms.ChoiceField(choices=Team.Provider.choices, required=False)
     api_key = forms.CharField(required=False, max_length=500, strip=True)
+    # The service the pressed button sits beside (the button's own name and value), which
+    # wins over the engine chosen above it: the cloud's button tests the cloud key even while
+    # the team is still on the built-in engine.
+    test = forms.ChoiceField(choices=Team.Provider.choices, required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        cleaned["target"] = cleaned.get("test") or cleaned.get("provider")
+        if not cleaned["target"] and not self.errors:
+            raise forms.ValidationError("Choose an engine to test.")
+        return cleaned
 
 
 class InvitationForm(forms.Form):

@@ -103,6 +103,8 @@ urlpatterns = [
     path("team/activity/", team_settings.team_activity, name="team_activity"),
     # Gallery and usage
     path("gallery/", gallery.gallery, name="gallery"),
+    path("gallery/download/", gallery.gallery_download, name="gallery_download"),
+    path("gallery/delete/", gallery.gallery_delete, name="gallery_delete"),
     path("usage/", usage.usage_page, name="usage"),
     # Share links: made by members; the /s/ pages are public
     path("jobs/<uuid:job_id>/share/", sharing.share_job, name="share_job"),

@@ -32,11 +32,48 @@ def test_an_admin_creates_a_link_that_is_stored_only_as_a_hash(owner_client, tea
     assert token not in invitation.token_hash and len(invitation.token_hash) == 64
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     assert AuditEvent.objects.filter(action="invitation_created", team=team).exists()
-    # The link is shown once: the Team page afterwards lists the invitation, not the link.
-    assert token not in owner_client.get(reverse("team_members")).content.decode()
+    # The copy kept for the admin is encrypted at rest.
+    stored = Invitation.objects.filter(pk=invitation.pk).values_list("token", flat=True)
+    raw = connection_raw_token(invitation.pk)
+    assert stored[0] == token and token not in raw
+    # The team admin can copy the open invitation's link again; a member never sees it.
+    assert path in owner_client.get(reverse("team_members")).content.decode()
 
 
-def test_an_invitation_for_an_address_is_emailed(owner_client, team):
+def connection_raw_token(pk: int) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT token FROM enhancer_invitation WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+def test_members_never_see_invitation_links(owner_client, teammate_client):
+    path = invite(owner_client)
+    assert path not in teammate_client.get(reverse("team_members")).content.decode()
+
+
+def test_a_used_or_revoked_invitation_forgets_its_link(owner_client, team):
+    path = invite(owner_client)
+    invitation = Invitation.objects.get()
+    owner_client.post(reverse("invitation_revoke", args=[invitation.pk]))
+    assert connection_raw_token(invitation.pk) == ""
+    assert path not in owner_client.get(reverse("team_members")).content.decode()
+
+
+def test_without_email_set_up_nothing_is_said_to_be_sent(owner_client, team):
+    """locmem (like the console backend of a fresh install) delivers to nobody."""
+    response = owner_client.post(
+        reverse("invitation_create"), {"role": "member", "email": "carol@example.com"}
+    )
+    html = response.content.decode()
+    assert len(mail.outbox) == 0
+    assert "No e-mail was sent" in html and "was e-mailed" not in html
+    assert "/invite/" in html
+
+
+def test_an_invitation_for_an_address_is_emailed(owner_client, team, settings):
+    settings.EMAIL_BACKEND = "tests.mail.DeliveringBackend"
     path = invite(owner_client, email="Carol@Example.com")
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

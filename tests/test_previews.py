@@ -147,6 +147,14 @@ def test_on_the_cloud_it_sends_nine_api_jobs(owner_client, team, scripted_server
     ]
     assert {s["seed"] for s in sent} == {preview.seed}
     assert Job.objects.count() == 0
+    # Nine billed API jobs, in the ledger that monthly limits count.
+    from enhancer.models import ApiJob
+    from enhancer.quotas import team_use
+
+    assert set(ApiJob.objects.values_list("upstream_id", flat=True)) == set(
+        preview.upstream_ids.values()
+    )
+    assert team_use(team).used == 9
 
 
 def test_the_sweep_deletes_day_old_grids_and_their_files(owner_client):

@@ -95,7 +95,13 @@ def test_a_revoked_link_stops_working(owner_client, client, job):
     link.refresh_from_db()
     assert link.revoked_at is not None and link.revoked_by.username == "alice"
     for url in public_urls(link, job):
-        assert client.get(url).status_code == 404, url
+        # The page itself says the link was withdrawn (410); its files are simply gone.
+        assert client.get(url).status_code == (410 if url == link.path else 404), url
+    page = client.get(link.path)
+    html = page.content.decode()
+    assert "This link was withdrawn" in html and "team you are not in" not in html
+    assert job.original_name not in html and "Studio Alice" not in html
+    assert page["X-Robots-Tag"].startswith("noindex") and page["Cache-Control"] == "no-store"
     assert AuditEvent.objects.filter(action="share_revoked").exists()
     assert link.url not in owner_client.get(reverse("job_detail", args=[job.id])).content.decode()
 
@@ -105,7 +111,8 @@ def test_an_expired_link_stops_working(owner_client, client, job):
     assert client.get(link.path).status_code == 200
     ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     for url in public_urls(link, job):
-        assert client.get(url).status_code == 404, url
+        assert client.get(url).status_code == (410 if url == link.path else 404), url
+    assert "This link has expired" in client.get(link.path).content.decode()
 
 
 def test_bad_tokens_are_plain_404s(client, job):
@@ -211,7 +218,8 @@ def test_a_revoked_batch_link_stops_working(owner_client, client, batch):
         reverse("share_download_all", args=[link.token]),
         reverse("share_file", args=[link.token, one.id, "result"]),
     ):
-        assert client.get(url).status_code == 404, url
+        pages = (link.path, reverse("share_batch_job", args=[link.token, one.id]))
+        assert client.get(url).status_code == (410 if url in pages else 404), url
 
 
 def test_the_batch_page_lists_its_links(owner_client, batch):

@@ -372,3 +372,29 @@ def test_an_outsider_gets_404_on_every_team_object_url(
         assert response.status_code == 404, (method, url)
     assert Membership.objects.filter(pk=bob.pk, role="member").exists()
     assert ShareLink.objects.get().is_active and Invitation.objects.pending().exists()
+
+
+def test_the_cloud_button_tests_the_cloud_while_the_team_is_on_the_builtin_engine(
+    owner_client, api, scripted_server
+):
+    """The button sits in the cloud section: it tests the cloud and the typed key, whatever
+    engine is chosen, and says which service answered."""
+    api.provider = Team.Provider.BUILTIN
+    api.save()
+    scripted_server.script("GET", "/v2/artworks", (200, []))
+    response = owner_client.post(
+        reverse("team_test_connection"),
+        {"provider": "builtin", "api_key": OTHER_KEY, "test": "cloud"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert f"The Tengr.ai cloud at {scripted_server.url} answered" in html
+    assert "the key you typed (not saved yet)" in html and "built-in" not in html
+    assert scripted_server.requests[0].headers["Authorization"] == f"Bearer {OTHER_KEY}"
+
+
+def test_an_unreachable_cloud_does_not_blame_typing(owner_client, with_key):
+    with_key.api_base_url = closed_port_url()
+    with_key.save()
+    html = connection_check(owner_client, with_key)
+    assert "may have no internet access" in html and "Check the address" not in html

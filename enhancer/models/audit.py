@@ -33,6 +33,8 @@ class AuditEvent(models.Model):
         SHARE_APPROVED = "share_approved", "Approved by the client"
         SHARE_CHANGES_REQUESTED = "share_changes", "Changes requested by the client"
         SHARE_REOPENED = "share_reopened", "Approval reopened"
+        JOB_CANCELED = "job_canceled", "Enhancement canceled"
+        JOB_DELETED = "job_deleted", "Enhancement deleted"
 
     # SET_NULL, with names copied into the row: the record outlives the team and the people.
     team = models.ForeignKey(

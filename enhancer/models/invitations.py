@@ -1,7 +1,9 @@
 """Invitations: a single-use link, valid for 7 days, that lets one person join a team.
 
-Only the token's hash is stored, so the link is shown once, when it is made (and mailed, when
-an address is given). An admin who lost it revokes it and makes a new one.
+The token is looked up by its hash. A copy is also kept encrypted at rest (like API keys), so
+a team admin can copy an open invitation's link again: on a server without e-mail, copying the
+link is the only way it reaches anyone. The copy is dropped when the invitation is used or
+revoked.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from enhancer.crypto import EncryptedTextField
 from enhancer.models.teams import Membership, Team
 from enhancer.tokens import hash_token, new_token
 
@@ -36,6 +39,7 @@ class Invitation(models.Model):
         max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token = EncryptedTextField(blank=True, editable=False, help_text="While open, encrypted.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -70,6 +74,7 @@ class Invitation(models.Model):
             email=email,
             role=role,
             token_hash=hash_token(token),
+            token=token,
             created_by=created_by,
             created_at=now,
             expires_at=now + VALID_FOR,
@@ -98,9 +103,19 @@ class Invitation(models.Model):
             return "Expired"
         return "Pending"
 
+    def link(self) -> str:
+        """The link to pass on, while the invitation is open (else "")."""
+        from django.urls import reverse
+
+        if not self.token or self.status != "Pending":
+            return ""
+        return settings.SITE_URL + reverse("invitation_accept", args=[self.token])
+
     def revoke(self) -> bool:
         return bool(
-            Invitation.objects.pending().filter(pk=self.pk).update(revoked_at=timezone.now())
+            Invitation.objects.pending()
+            .filter(pk=self.pk)
+            .update(revoked_at=timezone.now(), token="")
         )
 
     def accept(self, user) -> Membership:
@@ -110,7 +125,7 @@ class Invitation(models.Model):
             used = (
                 Invitation.objects.pending()
                 .filter(pk=self.pk)
-                .update(accepted_at=timezone.now(), accepted_by=user)
+                .update(accepted_at=timezone.now(), accepted_by=user, token="")
             )
             if not used:
                 raise InvitationUnusable

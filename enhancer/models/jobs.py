@@ -46,6 +46,48 @@ class Settings:
     DETAIL_CHOICES = [(1, "Low"), (2, "Medium"), (3, "High")]
     CHANGE_CHOICES = [(1, "Subtle"), (2, "Balanced"), (3, "Strong")]
     FORMAT_CHOICES = [("webp", "WebP"), ("png", "PNG")]
+    # One line per level, shown under the choice on the New enhancement form.
+    DETAIL_HELP = {
+        1: "Low: enlarges cleanly and adds nothing. The most faithful.",
+        2: "Medium: brings out fine detail and sharpens edges a little.",
+        3: "High: sharpens strongly; fine textures such as wood grain can turn into hard lines.",
+    }
+    CHANGE_HELP = {
+        1: "Subtle: colours and contrast stay as they were. The most faithful.",
+        2: "Balanced: a little more local contrast and livelier colours.",
+        3: "Strong: more contrast and colour and a fine grain; furthest from the original.",
+    }
+    # What each example picture shows, for people who cannot see it.
+    EXAMPLE_ALT = {
+        ("detail", 1): "the wood grain soft and natural",
+        ("detail", 2): "the grain and the saucer's edge a little crisper",
+        ("detail", 3): "the grain crisp, some of it hard lines",
+        ("change", 1): "colours as in the original",
+        ("change", 2): "a little more contrast and warmer colours",
+        ("change", 3): "strong contrast and colour, with fine grain",
+    }
+
+    @classmethod
+    def examples(cls) -> list[dict]:
+        """The pictures of static/examples/ (made by `manage.py settings_examples`)."""
+        rows = []
+        for key, title, texts in (
+            ("detail", "Detail", cls.DETAIL_HELP),
+            ("change", "Change", cls.CHANGE_HELP),
+        ):
+            levels = []
+            for level, line in texts.items():
+                label, text = line.split(": ", 1)
+                levels.append(
+                    {
+                        "image": f"examples/{key}-{level}.webp",
+                        "label": label,
+                        "text": text,
+                        "alt": cls.EXAMPLE_ALT[(key, level)],
+                    }
+                )
+            rows.append({"title": title, "levels": levels})
+        return rows
 
 
 class Batch(models.Model):
@@ -220,6 +262,11 @@ class Job(models.Model):
     result_height = models.PositiveIntegerField(null=True, blank=True)
     result_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     thumbnail = models.FileField(upload_to="thumbnails/", max_length=255, blank=True)
+    # Run again makes a new version of the same original: it shares the stored file (same
+    # `original` name) and remembers the job it was started from.
+    run_again_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs_again"
+    )
 
     # Talking to the API.
     upstream_id = models.CharField(max_length=64, blank=True, db_index=True)
@@ -273,6 +320,7 @@ class Job(models.Model):
             models.Index(fields=["team", "status"]),
             models.Index(fields=["team", "updated_at"]),
             models.Index(fields=["status", "provider", "created_at"]),
+            models.Index(fields=["team", "original"]),
         ]
 
     def __str__(self) -> str:
@@ -339,6 +387,20 @@ class Job(models.Model):
     def elapsed_seconds(self) -> float:
         end = self.finished_at or timezone.now()
         return max(0.0, (end - self.created_at).total_seconds())
+
+    def versions(self) -> JobQuerySet:
+        """Every job of the team made from the same stored original, this one included."""
+        return Job.objects.filter(team_id=self.team_id, original=self.original.name).order_by(
+            "created_at", "pk"
+        )
+
+    def original_shared(self) -> bool:
+        """Whether another job still uses this job's stored original."""
+        return (
+            Job.objects.filter(original=self.original.name).exclude(pk=self.pk).exists()
+            if self.original
+            else False
+        )
 
     def result_download_name(self) -> str:
         stem = PurePath(self.original_name).stem or "image"

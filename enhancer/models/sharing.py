@@ -118,6 +118,14 @@ class ShareLink(models.Model):
             return None
         return cls.objects.active().filter(token_hash=hash_token(token)).first()
 
+    @classmethod
+    def find_inactive(cls, token: str) -> ShareLink | None:
+        """The revoked or expired link for a token (to say so), or None."""
+        if not token or len(token) > 100:
+            return None
+        link = cls.objects.filter(token_hash=hash_token(token)).first()
+        return link if link is not None and not link.is_active else None
+
     @property
     def path(self) -> str:
         return reverse("share_page", args=[self.token])

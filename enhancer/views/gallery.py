@@ -1,21 +1,29 @@
 """The team gallery: every job of the team, from every member, filtered, newest first.
 
 Pages go by keyset (enhancer/keyset.py), so the thousandth page costs what the first does, and
-the count stops at a thousand.
+the count stops at a thousand. Versions of one original (Run again) are grouped: the
+unfiltered gallery shows the newest version with how many there are; with filters, every match
+shows. Several jobs can be selected to download as one ZIP or to delete together.
 """
 
 from __future__ import annotations
 
+import uuid
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from enhancer import keyset
-from enhancer.models import Job
+from enhancer.models import AuditEvent, Job
 from enhancer.team_forms import GalleryFilterForm
-from enhancer.teams import current_membership
+from enhancer.teams import current_membership, require_membership
+from enhancer.views.batches import zip_stream
+from enhancer.views.jobs import delete_job, job_words
 
 PAGE_SIZE = 24
 # Not filters: where in the list the page is.
@@ -30,11 +38,12 @@ def gallery(request: HttpRequest) -> HttpResponse:
         return redirect("team_new")
     form = GalleryFilterForm(request.GET, team=membership.team)
     jobs = form.filter(Job.objects.filter(team=membership.team).for_cards())
+    filtered = any(value for name, value in request.GET.items() if name not in PLACE_PARAMS)
+    jobs = with_versions(jobs, newest_only=not filtered)
     page = keyset.page(
         jobs, PAGE_SIZE, before=request.GET.get("before"), after=request.GET.get("after")
     )
     count, more = keyset.bounded_count(jobs)
-    filtered = any(value for name, value in request.GET.items() if name not in PLACE_PARAMS)
     context = {
         "form": form,
         "page": page,
@@ -50,3 +59,74 @@ def gallery(request: HttpRequest) -> HttpResponse:
     }
     template = "gallery.html#results" if request.htmx else "gallery.html"
     return render(request, template, context)
+
+
+def with_versions(jobs, *, newest_only: bool):
+    """Each job with `versions_count` (jobs of the team sharing its stored original); with
+    newest_only, only the newest version of each original."""
+    same_original = Job.objects.filter(team=OuterRef("team"), original=OuterRef("original"))
+    count = same_original.order_by().values("original").annotate(n=Count("pk")).values("n")
+    jobs = jobs.annotate(versions_count=Subquery(count))
+    if newest_only:
+        # Jobs with no stored original (an image URL not fetched yet) are nobody's versions.
+        newer = same_original.exclude(original="").filter(created_at__gt=OuterRef("created_at"))
+        jobs = jobs.exclude(Exists(newer))
+    return jobs
+
+
+def selected_jobs(request: HttpRequest, values: list[str]) -> list[Job]:
+    """The team's jobs among the ids sent; ids of other teams' jobs are simply not found."""
+    team = require_membership(request).team
+    ids = []
+    for value in values[:500]:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return list(
+        Job.objects.filter(team=team, pk__in=ids)
+        .select_related("created_by", "team")
+        .order_by("created_at")
+    )
+
+
+@require_POST
+@login_required
+def gallery_download(request: HttpRequest) -> HttpResponse:
+    # POST, like the delete button beside it in the same form: one CSRF-protected form, and
+    # no list of ids in the address bar or the server's access log.
+    jobs = selected_jobs(request, request.POST.getlist("selected"))
+    done = [job for job in jobs if job.status == Job.Status.SUCCEEDED and job.result]
+    if not done:
+        messages.info(
+            request,
+            "Select finished enhancements to download (those marked Done)."
+            if jobs
+            else "Select the enhancements to download first.",
+        )
+        return redirect("gallery")
+    response = StreamingHttpResponse(zip_stream(done), content_type="application/zip")
+    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+    response["Content-Disposition"] = (
+        f'attachment; filename="detailer-{len(done)}-images-{stamp}.zip"'
+    )
+    return response
+
+
+@require_POST
+@login_required
+def gallery_delete(request: HttpRequest) -> HttpResponse:
+    """First the question (which jobs, for the whole team), then, confirmed, the deletion."""
+    jobs = selected_jobs(request, request.POST.getlist("selected"))
+    if not jobs:
+        messages.info(request, "Select the enhancements to delete first.")
+        return redirect("gallery")
+    if request.POST.get("confirm") != "yes":
+        return render(request, "gallery_delete.html", {"jobs": jobs})
+    for job in jobs:
+        delete_job(job)
+        AuditEvent.record(job.team, request.user, AuditEvent.Action.JOB_DELETED, job_words(job))
+    count = len(jobs)
+    noun = "enhancement was" if count == 1 else "enhancements were"
+    messages.success(request, f"{count} {noun} deleted, with their files.")
+    return redirect("gallery")

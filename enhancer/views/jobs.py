@@ -9,8 +9,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +21,8 @@ from enhancer.fetch import FetchPolicy, FetchProblem, check_url_without_dns
 from enhancer.forms import EnhanceForm
 from enhancer.images import AREA_LIMIT, ImageProblem, human_size, peek_image, too_many_pixels
 from enhancer.links import storage_name_from_source_token
-from enhancer.models import Job
+from enhancer.models import AuditEvent, Job
+from enhancer.models.jobs import Settings
 from enhancer.provenance.records import provenance, versions
 from enhancer.quotas import QuotaExceeded
 from enhancer.storage import storage_response
@@ -29,6 +32,7 @@ from enhancer.submissions import (
     create_jobs,
     remember_choices,
     remembered_choices,
+    run_again,
 )
 from enhancer.tasks import room_freed
 from enhancer.teams import get_team_object, require_membership
@@ -56,8 +60,21 @@ def initial_choices(request: HttpRequest) -> dict:
             output_format=job.output_format,
             seed=job.seed,
             title=job.title,
+            again=job.id,
         )
     return initial
+
+
+def again_job(request: HttpRequest, form: EnhanceForm) -> Job | None:
+    """The earlier job whose image Run again reuses (only a job of the team), or None."""
+    value = form["again"].value()
+    if not value:
+        return None
+    try:
+        job_id = uuid.UUID(str(value))
+    except ValueError:
+        return None
+    return load_job(request, job_id)
 
 
 @login_required
@@ -75,9 +92,13 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
         "max_upload_bytes": settings.DETAILER_MAX_UPLOAD_BYTES,
         "max_request_bytes": settings.DETAILER_MAX_REQUEST_BYTES,
         "max_upload_size": human_size(settings.DETAILER_MAX_UPLOAD_BYTES),
+        "setting_examples": Settings.examples(),
     }
     valid = posted and form.is_valid()
+    earlier = again_job(request, form)
     oversized = oversized_uploads(request)
+    if valid and form.cleaned_data["again"] and earlier:
+        return enhance_again(request, membership, form, earlier, context)
     if oversized and not request.FILES and not form.data.get("image_url"):
         # Every file was dropped as it arrived, so the form saw none: say why, not "choose one".
         form.errors.pop(NON_FIELD_ERRORS, None)
@@ -139,11 +160,43 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
             if batch:
                 return redirect("batch_detail", batch.id)
             return redirect("job_detail", jobs[0].id)
-    context["form"] = form
+    return render_form(request, form, earlier, context)
+
+
+def render_form(
+    request: HttpRequest, form: EnhanceForm, earlier: Job | None, context: dict
+) -> HttpResponse:
+    context.update(form=form, again=earlier)
     # htmx swaps only 2xx answers by default, so the form with its errors comes back as 200.
     return render(
         request, "jobs/new.html#enhance_form" if request.htmx else "jobs/new.html", context
     )
+
+
+def enhance_again(
+    request: HttpRequest, membership, form: EnhanceForm, earlier: Job, context: dict
+) -> HttpResponse:
+    """Run again with the stored original of `earlier`: a new version, linked to it."""
+    data = form.cleaned_data
+    if not earlier.original or not default_storage.exists(earlier.original.name):
+        form.add_error(
+            "images", "The earlier image is no longer stored. Choose the file again, please."
+        )
+        return render_form(request, form, None, context)
+    options = {**form.remembered_choices(), "seed": data["seed"]}
+    try:
+        job = run_again(membership, earlier, options=options, title=data["title"])
+    except QuotaExceeded as exc:
+        form.add_error(None, exc.message)
+        return render_form(request, form, earlier, context)
+    remember_choices(request.user, form.remembered_choices())
+    if request.htmx:
+        # Plain navigation to the new job's page, where the versions are listed.
+        return HttpResponse(headers={"HX-Redirect": reverse("job_detail", args=[job.id])})
+    return redirect("job_detail", job.id)
+
+
+# --- One job ----------------------------------------------------------------------------------
 
 
 @login_required
@@ -165,6 +218,8 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         "jobs/detail.html",
         {
             "job": job,
+            # Run again's versions: the jobs sharing this job's stored original.
+            "versions": list(job.versions()) if job.original else [],
             "earlier_versions": earlier[:20],
             "later_versions": later[:20],
             "latest_verdict": job.share_links.exclude(verdict="").order_by("-verdict_at").first(),
@@ -233,6 +288,7 @@ def job_cancel(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         retry_note="",
     ):
         room_freed()
+        AuditEvent.record(job.team, request.user, AuditEvent.Action.JOB_CANCELED, job_words(job))
         messages.info(request, f"“{job.display_title}” was canceled.")
         forget_at_engine(job)  # nothing of it will be collected: the engine may delete its copies
     else:
@@ -247,9 +303,17 @@ def job_delete(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         title = job.display_title
         delete_job(job)
+        AuditEvent.record(job.team, request.user, AuditEvent.Action.JOB_DELETED, job_words(job))
         messages.success(request, f"“{title}” and its files were deleted.")
         return redirect("dashboard")
     return render(request, "jobs/delete.html", {"job": job})
+
+
+def job_words(job: Job) -> str:
+    """What the activity log says about a job: its title, when and by whom it was sent."""
+    sender = job.created_by.get_username() if job.created_by else "someone"
+    sent_on = timezone.localtime(job.created_at)
+    return f"“{job.display_title}”, sent by {sender} on {sent_on:%d %b %Y}"
 
 
 # --- For the API ------------------------------------------------------------------------------

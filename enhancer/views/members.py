@@ -45,6 +45,7 @@ def members_page(
     }
     if membership.is_admin:
         context.update(
+            email_delivers=email_delivers(),
             invite_form=invite_form or InvitationForm(),
             invitations=team.invitations.pending().select_related("created_by"),
             **extra,
@@ -138,7 +139,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return members_page(request, membership, invite_form=form, template=template)
     email, role = form.cleaned_data["email"], form.cleaned_data["role"]
-    invitation, token = Invitation.create(
+    invitation, _token = Invitation.create(
         team=membership.team, created_by=request.user, email=email, role=role
     )
     AuditEvent.record(
@@ -147,12 +148,28 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
         AuditEvent.Action.INVITATION_CREATED,
         f"{email or 'A link'} as {invitation.get_role_display()}",
     )
-    link = settings.SITE_URL + reverse("invitation_accept", args=[token])
-    sent = send_invitation(request, invitation, link) if email else None
+    link = invitation.link()
+    # Only a configured mail server delivers: the console and in-memory backends of a fresh
+    # install send nothing anyone reads, so the page must not say "sent".
+    sent = send_invitation(request, invitation, link) if email and email_delivers() else None
     # Rendered, not redirected: the link exists only now, and must not travel in a cookie.
     return members_page(
         request, membership, template=template, new_link=link, new_invitation=invitation, sent=sent
     )
+
+
+# Backends that deliver to nobody: what a fresh install (EMAIL_URL=console://) and tests use.
+UNDELIVERED_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+def email_delivers() -> bool:
+    """Whether this site sends real e-mail (EMAIL_URL set to an SMTP server)."""
+    return settings.EMAIL_BACKEND not in UNDELIVERED_BACKENDS
 
 
 def send_invitation(request: HttpRequest, invitation: Invitation, link: str) -> bool:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -129,5 +129,24 @@ def batch_progress(jobs) -> dict:
         total=Count("pk"),
         done=Count("pk", filter=Q(status=Job.Status.SUCCEEDED)),
         failed=Count("pk", filter=Q(status=Job.Status.FAILED)),
+        finished=Count("pk", filter=Q(status__in=Job.FINAL_STATUSES)),
+        started=Min("created_at"),
+        last_finished=Max("finished_at"),
     )
+    counts["time_left"] = time_left(counts)
     return counts
+
+
+def time_left(counts: dict) -> str:
+    """The batch's time left in words, from the pace of the jobs already finished: they run
+    one after another on the engine, so the time per finished job is the best guess for the
+    rest. Empty until one has finished, and once none is left."""
+    finished, remaining = counts["finished"], counts["total"] - counts["finished"]
+    if not finished or not remaining or not counts["last_finished"]:
+        return ""
+    per_job = (counts["last_finished"] - counts["started"]).total_seconds() / finished
+    seconds = per_job * remaining
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    return f"about {minutes} minute{'s' if minutes != 1 else ''} left"

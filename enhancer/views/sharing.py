@@ -137,8 +137,21 @@ def public(response: HttpResponse, *, page: bool = True) -> HttpResponse:
     return response
 
 
+def withdrawn_page(request: HttpRequest, token: str) -> HttpResponse | None:
+    """For a link that existed but was revoked or has expired: say that in plain words (410),
+    not "page not found ... a team you are not in", which misleads whoever was sent it."""
+    link = ShareLink.find_inactive(token)
+    if link is None:
+        return None
+    expired = link.revoked_at is None
+    response = render(request, "share/withdrawn.html", {"expired": expired}, status=410)
+    return public(response)
+
+
 @require_GET
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    if (withdrawn := withdrawn_page(request, token)) is not None:
+        return withdrawn
     link = load_link(token)
     if link.job_id:
         job = shared_job(link, link.job_id)
@@ -153,6 +166,8 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def share_batch_job(request: HttpRequest, token: str, job_id: uuid.UUID) -> HttpResponse:
     """One image of a shared batch, with its comparison."""
+    if (withdrawn := withdrawn_page(request, token)) is not None:
+        return withdrawn
     link = load_link(token)
     if not link.batch_id:
         raise Http404("No such image")

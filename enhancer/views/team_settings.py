@@ -55,7 +55,7 @@ def team_test_connection(request: HttpRequest) -> HttpResponse:
     team = require_membership(request, admin=True).team
     form = ConnectionTestForm(request.POST)
     if form.is_valid():
-        result = check_connection(team, form.cleaned_data["provider"], form.cleaned_data["api_key"])
+        result = check_connection(team, form.cleaned_data["target"], form.cleaned_data["api_key"])
     else:
         result = ConnectionResult(False, "Choose an engine to test.")
     if request.htmx:

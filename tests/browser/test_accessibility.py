@@ -118,6 +118,12 @@ def test_main_pages_are_accessible(new_context, showcase, audit, shoot, scheme, 
 
     page.goto("/enhance/")
     expect(page.get_by_role("heading", name="New enhancement")).to_be_visible()
+    # With Detail and Change explained: the examples open, their pictures loaded.
+    page.get_by_text("What Detail and Change do, on an example").click()
+    for picture in page.locator(".example img").all():
+        picture.scroll_into_view_if_needed()
+        expect(picture).to_have_js_property("complete", True)
+    page.evaluate("() => window.scrollTo(0, 0)")
     check(page, "new-enhancement")
     page.get_by_role("button", name="Enhance").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose an image file or paste an image URL")
@@ -126,6 +132,11 @@ def test_main_pages_are_accessible(new_context, showcase, audit, shoot, scheme, 
     page.goto(showcase.job_path)
     expect(page.get_by_role("slider", name="Before / after")).to_be_visible()
     check(page, "job")
+    # Side by side at 200%: two panes showing the same part.
+    page.get_by_role("button", name="Side by side").click()
+    page.get_by_role("button", name="200%").click()
+    expect(page.get_by_role("button", name="200%")).to_have_attribute("aria-pressed", "true")
+    check(page, "job-side-by-side")
 
     page.goto(showcase.batch_path)
     expect(page.get_by_text("2 of 2 done")).to_be_visible()
@@ -142,6 +153,12 @@ def test_main_pages_are_accessible(new_context, showcase, audit, shoot, scheme, 
     page.goto("/team/members/")
     expect(page.get_by_role("heading", name="Members")).to_be_visible()
     check(page, "team")
+    # A new invitation on this server without e-mail: the link to copy, "no e-mail was sent".
+    invitations = page.get_by_role("region", name="Invite colleagues")
+    invitations.get_by_label("Email address (optional)").fill("bob@example.com")
+    invitations.get_by_role("button", name="Create invitation").click()
+    expect(invitations.get_by_text("No e-mail was sent")).to_be_visible()
+    check(page, "invitation-link")
 
     page.goto("/team/settings/")
     expect(page.get_by_role("heading", name="Team settings")).to_be_visible()
