@@ -49,12 +49,14 @@ def test_refusals_keep_the_file_and_blame_no_typing(page, test_images):
     page.get_by_role("button", name="Enhance").click()
     expect(steps.sent_cards(page)).to_have_count(1)
 
-    # A name this server cannot look up: no internet here, not a typing mistake.
+    # A name this server cannot look up: no internet here, not a typing mistake. Image URLs
+    # are fetched by a worker, never in the request: the card fails with the reason.
     page.get_by_label("Image URL").fill("http://pictures.nowhere.invalid/harbour.jpg")
     page.get_by_role("button", name="Enhance").click()
-    alert = page.get_by_role("alert").first
-    expect(alert).to_contain_text("This server may have no internet access")
-    expect(alert).not_to_contain_text("typing")
+    card = steps.card(page, "harbour.jpg", list_name="Sent from this page")
+    expect(card.get_by_text("Failed", exact=True)).to_be_visible()
+    expect(card).to_contain_text("this server may have no internet access")
+    expect(card).not_to_contain_text("typing")
 
     # The hint for team admins about the site's address is in their words.
     page.goto("/team/settings/")
