@@ -25,10 +25,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_tasks import task
 
-from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
-from enhancer.fetch_messages import message_for
 from enhancer.images import ImageProblem, prepare_image
 from enhancer.models import Job
+from enhancer.net import FetchPolicy, FetchProblem, fetch_image_url, message_for
 from enhancer.tasks import fail, load
 
 logger = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ def prepare_job(job_id: str) -> str:
             data, max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES, auto_fit=job.fit_to_limit
         )
     except FetchProblem as exc:
-        fail(job, exc.message)  # the message table's words (enhancer/fetch_messages.py)
+        fail(job, exc.message)  # the message table's words (enhancer/net/messages.py)
         return job.status
     except ImageProblem as exc:
         if job.source_url and exc.code in NOT_A_PICTURE:

@@ -241,7 +241,7 @@ def start_cloud_preview(preview: SettingsPreview) -> str:
 @task()
 def poll_cloud_preview(preview_id: str) -> str:
     from enhancer.api.errors import ApiError
-    from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
+    from enhancer.net import FetchPolicy, FetchProblem, fetch_image_url
     from enhancer.providers import client_for
 
     preview = SettingsPreview.objects.select_related("team").filter(pk=preview_id).first()

@@ -12,9 +12,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
 from enhancer.images import AREA_LIMIT
 from enhancer.models import Job
+from enhancer.net import FetchPolicy, FetchProblem, fetch_image_url
 from enhancer.provenance.credentials import CredentialsProblem, embed
 
 THUMBNAIL_SIZE = (480, 480)

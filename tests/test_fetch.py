@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image
 
-from enhancer.fetch import (
+from enhancer.net import (
     FetchedFile,
     FetchPolicy,
     FetchProblem,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 from enhancer.engine.files import input_name, result_name
 from enhancer.engine.models import Artwork
 from enhancer.engine.result_links import remove_files
-from enhancer.fetch import FetchPolicy, FetchProblem, post_json
+from enhancer.net import FetchPolicy, FetchProblem, post_json
 from enhancer.storage import iter_chunks
 
 logger = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ from enhancer.engine.contract import (
 from enhancer.engine.files import input_name, result_name
 from enhancer.engine.models import Artwork, mask_url
 from enhancer.engine.result_links import is_valid, remove_files
-from enhancer.fetch import FetchPolicy, FetchProblem, check_url, fetch_image_url
 from enhancer.images import AREA_LIMIT, ImageProblem, inspect_image
+from enhancer.net import FetchPolicy, FetchProblem, check_url, fetch_image_url
 from enhancer.storage import storage_response
 
 logger = logging.getLogger(__name__)

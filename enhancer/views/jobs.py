@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enhancer.erasure import delete_job, forget_at_engine
-from enhancer.fetch import FetchPolicy, FetchProblem, check_url_without_dns
 from enhancer.forms import EnhanceForm
 from enhancer.images import AREA_LIMIT, ImageProblem, human_size, peek_image, too_many_pixels
 from enhancer.links import storage_name_from_source_token
 from enhancer.models import AuditEvent, Job
 from enhancer.models.jobs import Settings
+from enhancer.net import FetchPolicy, FetchProblem, check_url_without_dns
 from enhancer.provenance.records import provenance, versions
 from enhancer.quotas import QuotaExceeded
 from enhancer.storage import storage_response

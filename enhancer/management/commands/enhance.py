@@ -20,9 +20,9 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
 from enhancer.api import ApiClient, ApiError
-from enhancer.fetch import FetchPolicy, FetchProblem, fetch_image_url
 from enhancer.images import ImageProblem, inspect_image
 from enhancer.links import source_url
+from enhancer.net import FetchPolicy, FetchProblem, fetch_image_url
 
 
 class Command(BaseCommand):

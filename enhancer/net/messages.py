@@ -1,6 +1,6 @@
 """What a person is told when Detailer cannot import an image from a URL: the one table.
 
-Every message of the guarded fetcher (enhancer/fetch.py) comes from here, and so does the one
+Every message of the guarded fetcher (enhancer/net/) comes from here, and so does the one
 for a link that leads to something other than a picture (enhancer/submissions.py). Write new
 wording here, not where the problem is raised.
 
