@@ -120,6 +120,8 @@
       const text = document.createElement("p");
       text.textContent = message;
       box.append(text);
+      // The box is at the top of the form, the button at its foot: bring the reason into view.
+      box.scrollIntoView({ block: "center" });
     }
   }
 
