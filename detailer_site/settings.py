@@ -407,6 +407,9 @@ DETAILER_DELETE_ORIGINALS_AFTER_DAYS = env_int("DETAILER_DELETE_ORIGINALS_AFTER_
 DETAILER_MAX_UPLOAD_BYTES = env_int("DETAILER_MAX_UPLOAD_MB", 25) * 1024 * 1024
 # One request (a batch of uploads) at most; refused with 413 before its body is read.
 DETAILER_MAX_REQUEST_BYTES = env_int("DETAILER_MAX_REQUEST_MB", 200) * 1024 * 1024
+# Files one request may carry (Django's own default of 100 would answer a bare 400 to a folder
+# of 200 photos); the form checks it too, and says so in words.
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DETAILER_MAX_FILES_PER_REQUEST", 500)
 DETAILER_MAX_RESULT_BYTES = env_int("DETAILER_MAX_RESULT_MB", 512) * 1024 * 1024
 # Hosts the SSRF guard lets through even though they resolve to non-public addresses.
 # Only for tests and closed networks: leave empty in production.

@@ -101,6 +101,10 @@
         .map((file) => `${file.name} is ${megabytes(file.size)}; each image may be at most ${megabytes(perImage)}. Make it smaller and try again.`)
         .join(" ");
     }
+    const most = Number(form.dataset.maxFiles);
+    if (most && files.length > most) {
+      return `These are ${files.length} images; one sending may carry at most ${most}. Send them in parts.`;
+    }
     const total = files.reduce((sum, file) => sum + file.size, 0);
     if (perRequest && total > perRequest) {
       return `These images are ${megabytes(total)} together; one sending may carry at most ${megabytes(perRequest)}. Send fewer at a time.`;

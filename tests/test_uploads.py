@@ -80,6 +80,7 @@ def test_the_form_says_the_limits_for_the_browser_to_check(owner_client, setting
     page = owner_client.get(reverse("enhance_new")).content.decode()
     assert f'data-max-upload-bytes="{settings.DETAILER_MAX_UPLOAD_BYTES}"' in page
     assert f'data-max-request-bytes="{settings.DETAILER_MAX_REQUEST_BYTES}"' in page
+    assert 'data-max-files="500"' in page  # a folder of 200 photos goes in one sending
     assert "Up to 25 MB each." in page
 
 

@@ -91,6 +91,7 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
     context: dict = {
         "max_upload_bytes": settings.DETAILER_MAX_UPLOAD_BYTES,
         "max_request_bytes": settings.DETAILER_MAX_REQUEST_BYTES,
+        "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
         "max_upload_size": human_size(settings.DETAILER_MAX_UPLOAD_BYTES),
         "setting_examples": Settings.examples(),
     }
