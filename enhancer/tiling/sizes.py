@@ -1,0 +1,148 @@
+"""What a job will produce, decided before anything is sent.
+
+- "Made for" targets: the smallest Enlarge that reaches the target in the image's own orientation,
+  then the smallest size with the image's proportions that covers it (both sides at least the
+  target's, as a print shop trims: 800 x 600 for A4 becomes 3508 x 2631).
+- Output limits: what each format can hold (WebP: 16,383 px a side) and a pixel cap that keeps
+  joining and encoding within the memory budget. A size over them gets the largest Enlarge that
+  fits instead of a failure.
+
+The same arithmetic runs in the browser (static/js/detailer.js, the size preview) and in the
+worker (enhancer/intake.py), so the preview says what the job will do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCALES = (1, 2, 4, 8)
+
+# The most pixels a result may have, whatever its format: a 24-megapixel photo at 4x (384 MP)
+# fits; joining and encoding stay within about 1.5 GiB (README "Photos of any size").
+OUTPUT_MAX_PIXELS = 400_000_000
+# The most pixels per side each format can hold (JPEG's is 65,535; libvips writes up to 65,500).
+MAX_SIDE = {"webp": 16_383, "png": 65_500, "jpeg": 65_500}
+# WebP encodes the whole picture at once (libwebp holds it in memory twice over): beyond this
+# many pixels a WebP would cross the memory budget, so PNG or JPEG is the way to go bigger.
+MAX_PIXELS = {"webp": 120_000_000, "png": OUTPUT_MAX_PIXELS, "jpeg": OUTPUT_MAX_PIXELS}
+FORMAT_NAMES = {"webp": "WebP", "png": "PNG", "jpeg": "JPEG"}
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    long_side: int
+    short_side: int
+    dpi: int | None = None
+
+
+TARGETS = {
+    target.key: target
+    for target in (
+        Target("a4", "A4 print, 300 dpi", 3508, 2480, dpi=300),
+        Target("a3", "A3 print, 300 dpi", 4961, 3508, dpi=300),
+        Target("4k", "4K screen (3840 x 2160)", 3840, 2160),
+        Target("fullhd", "Full HD (1920 x 1080)", 1920, 1080),
+    )
+}
+MADE_FOR_CHOICES = [("", "Any use"), *((t.key, t.label) for t in TARGETS.values())]
+
+
+def oriented(target: Target, width: int, height: int) -> tuple[int, int]:
+    """The target's (width, height) in the image's orientation (a square counts as landscape)."""
+    if width >= height:
+        return target.long_side, target.short_side
+    return target.short_side, target.long_side
+
+
+def scale_for_target(width: int, height: int, target: Target) -> int:
+    """The smallest Enlarge whose result covers the target; 8 when none does."""
+    target_width, target_height = oriented(target, width, height)
+    for scale in SCALES:
+        if width * scale >= target_width and height * scale >= target_height:
+            return scale
+    return SCALES[-1]
+
+
+def cover_size(width: int, height: int, target: Target) -> tuple[int, int]:
+    """The smallest size with the image's proportions whose sides are both at least the
+    target's: the binding side is exactly the target's, the other is rounded, never below."""
+    target_width, target_height = oriented(target, width, height)
+    if target_width * height >= target_height * width:  # the width binds
+        return target_width, max(target_height, round(height * target_width / width))
+    return max(target_width, round(width * target_height / height)), target_height
+
+
+def fits(width: int, height: int, fmt: str) -> bool:
+    return max(width, height) <= MAX_SIDE[fmt] and width * height <= MAX_PIXELS[fmt]
+
+
+def largest_scale(width: int, height: int, fmt: str) -> int | None:
+    """The largest Enlarge whose result the format can hold, or None if not even 1x."""
+    for scale in reversed(SCALES):
+        if fits(width * scale, height * scale, fmt):
+            return scale
+    return None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a job asks the API for and what it delivers."""
+
+    scale: int  # the Enlarge sent to the API
+    enlarged: tuple[int, int]  # the size the API's results make together
+    final: tuple[int, int]  # the size of the file delivered (after resizing to a target)
+    dpi: int | None
+    note: str = ""  # why the Enlarge differs from the one asked for, in plain words
+
+    @property
+    def resized(self) -> bool:
+        return self.final != self.enlarged
+
+
+def plan_output(width: int, height: int, *, scale: int, made_for: str, fmt: str) -> Plan:
+    """The Enlarge to send and the final size, for a `width` x `height` image (after any shrink).
+
+    With a target, its Enlarge replaces the one chosen and the result is resized to cover the
+    target (the format always holds a target's size). Without one, a result the format or the
+    pixel cap cannot hold gets the largest Enlarge that fits, and `note` says so.
+    """
+    target = TARGETS.get(made_for)
+    if target:
+        chosen = scale_for_target(width, height, target)
+        return Plan(
+            scale=chosen,
+            enlarged=(width * chosen, height * chosen),
+            final=cover_size(width, height, target),
+            dpi=target.dpi,
+        )
+    chosen, note = scale, ""
+    if not fits(width * scale, height * scale, fmt):
+        largest = largest_scale(width, height, fmt)
+        if largest is None:
+            raise OutputTooLarge(width, height, fmt)
+        chosen = largest
+        note = (
+            f"{scale}x would make {width * scale:,} x {height * scale:,} pixels, more than "
+            f"{limit_in_words(fmt)}, so it was enlarged {chosen}x."
+        )
+    size = (width * chosen, height * chosen)
+    return Plan(scale=chosen, enlarged=size, final=size, dpi=None, note=note)
+
+
+def limit_in_words(fmt: str) -> str:
+    name = FORMAT_NAMES[fmt]
+    side = f"{MAX_SIDE[fmt]:,} pixels a side"
+    return f"a {name} can hold ({side}, {MAX_PIXELS[fmt] // 1_000_000} megapixels in all)"
+
+
+class OutputTooLarge(ValueError):
+    """Not even the image's own size fits the format (only possible for WebP)."""
+
+    def __init__(self, width: int, height: int, fmt: str) -> None:
+        self.message = (
+            f"This image is {width:,} x {height:,} pixels, more than {limit_in_words(fmt)}. "
+            "Choose PNG or JPEG."
+        )
+        super().__init__(self.message)
