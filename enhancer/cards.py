@@ -38,6 +38,7 @@ def card_key(job: Job, oob: bool) -> tuple:
         job.scale,
         job.details,
         job.modification,
+        job.made_for,
         job.result_width,
         job.result_height,
         job.retry_note,

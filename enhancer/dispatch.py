@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from enhancer.models import Job, Team
 from enhancer.models.workers import WorkerHeartbeat
+from enhancer.tiling.jobs import tile_settled
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def dispatch() -> list[Job]:
     """
     from enhancer.tasks import enqueue_for, submit_job
 
-    if not Job.objects.filter(status=Job.Status.QUEUED).exists():
+    if not sendable().filter(status=Job.Status.QUEUED).exists():
         return []  # the common case, and the only query it costs
     with transaction.atomic():
         _lock()
@@ -90,12 +91,21 @@ def dispatch() -> list[Job]:
                 transaction.on_commit(lambda job=job: enqueue_for(job, submit_job))
     if sent:
         logger.info("Dispatched %d job(s)", len(sent))
+        for parent_id in {job.parent_id for job in sent if job.parent_id}:
+            transaction.on_commit(lambda parent_id=parent_id: tile_settled(parent_id))
     return sent
+
+
+def sendable():
+    """Jobs that are sent as artworks: tiles and jobs sent whole, never a job split in tiles
+    (its tiles are sent instead, each taking a place of its own)."""
+    return Job.all_objects.filter(tile_count=0)
 
 
 def _in_flight_by_team(provider: str) -> Counter:
     rows = (
-        Job.objects.filter(status__in=IN_FLIGHT, provider=provider)
+        sendable()
+        .filter(status__in=IN_FLIGHT, provider=provider)
         .values("team_id")
         .annotate(n=Count("pk"))
     )
@@ -105,7 +115,8 @@ def _in_flight_by_team(provider: str) -> Counter:
 def _waiting_teams(provider: str) -> dict[int, tuple[object, int]]:
     """Each team with queued jobs on `provider`: its oldest queued job's time, and how many."""
     rows = (
-        Job.objects.filter(status=Job.Status.QUEUED, provider=provider)
+        sendable()
+        .filter(status=Job.Status.QUEUED, provider=provider)
         .values("team_id")
         .annotate(oldest=Min("created_at"), waiting=Count("pk"))
     )
@@ -114,7 +125,8 @@ def _waiting_teams(provider: str) -> dict[int, tuple[object, int]]:
 
 def _oldest_queued(team_id: int, provider: str, count: int) -> list[Job]:
     return list(
-        Job.objects.select_related("team")
+        sendable()
+        .select_related("team")
         .filter(team_id=team_id, provider=provider, status=Job.Status.QUEUED)
         .order_by("created_at", "pk")[:count]
     )

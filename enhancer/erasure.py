@@ -36,8 +36,13 @@ def delete_job(job: Job) -> None:
         room_freed()
     # Versions made by Run again share one stored original: it goes with the last of them.
     files = [job.result, job.thumbnail]
-    if not job.original_shared():
+    original_goes = not job.original_shared()
+    if original_goes:
         files.append(job.original)
+    if job.tile_count:
+        from enhancer.tiling.jobs import delete_tile_files
+
+        delete_tile_files(job, original_goes=original_goes)
     for field in files:
         if field:
             field.delete(save=False)

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from enhancer.models.jobs import Settings
+from enhancer.tiling.sizes import MADE_FOR_CHOICES
 
 
 class SignUpForm(UserCreationForm):
@@ -90,6 +91,13 @@ class EnhanceForm(forms.Form):
     modification = forms.TypedChoiceField(
         label="Change", choices=Settings.CHANGE_CHOICES, coerce=int, initial=2
     )
+    made_for = forms.ChoiceField(
+        label="Made for",
+        choices=MADE_FOR_CHOICES,
+        required=False,
+        initial="",
+        help_text="Picks the smallest Enlarge that reaches the size, then trims the result to it.",
+    )
     output_format = forms.ChoiceField(
         label="Format", choices=Settings.FORMAT_CHOICES, initial="webp"
     )
@@ -101,10 +109,11 @@ class EnhanceForm(forms.Form):
         max_value=2_147_483_647,
         help_text="The same seed and settings give the same result. Leave empty for random.",
     )
+    # An image over the API's area limit is sent in tiles at full resolution unless this is on.
     auto_fit = forms.BooleanField(
-        label="Shrink images that are too large to fit the limit",
+        label="Shrink to fit instead (one API job; the image is made smaller first)",
         required=False,
-        initial=True,
+        initial=False,
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -143,7 +152,7 @@ class EnhanceForm(forms.Form):
     # Run again: the job whose stored original is used when no other image is given.
     again = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    REMEMBERED = ("scale", "details", "modification", "output_format")
+    REMEMBERED = ("scale", "details", "modification", "output_format", "made_for")
 
     def clean(self) -> dict:
         cleaned = super().clean()

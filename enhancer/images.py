@@ -222,14 +222,19 @@ def fit_within_area(width: int, height: int, limit: int = AREA_LIMIT) -> tuple[i
 
 
 def prepare_image(
-    data: bytes | BinaryIO, *, max_bytes: int | None = None, auto_fit: bool = True
+    data: bytes | BinaryIO,
+    *,
+    max_bytes: int | None = None,
+    auto_fit: bool = True,
+    keep_size: bool = False,
 ) -> PreparedImage:
     """Check an image and re-encode it clean: upright, sRGB, no metadata, within the area limit.
 
     - The EXIF orientation is applied to the pixels, so the result looks as the person saw it.
     - ALL metadata is dropped (EXIF with GPS location and camera serials, XMP, comments, text
       chunks); an embedded colour profile is converted to sRGB first, so the colours stay right.
-    - Over ``AREA_LIMIT``: reduced with Lanczos when ``auto_fit``, else ImageProblem
+    - Over ``AREA_LIMIT``: kept whole when ``keep_size`` (it is sent in tiles, see
+      enhancer/tiling/), else reduced with Lanczos when ``auto_fit``, else ImageProblem
       ``too_many_pixels``.
     - Transparency is kept. The format stays the same (JPEG quality 95 with full-resolution
       colour; PNG; WebP lossless for lossless input, else quality 95).
@@ -240,7 +245,7 @@ def prepare_image(
         fmt = _format_of(img)
         animated = _is_animated(img)
         stored_w, stored_h = img.size
-        if stored_w * stored_h > AREA_LIMIT and not auto_fit:
+        if stored_w * stored_h > AREA_LIMIT and not (auto_fit or keep_size):
             raise too_many_pixels(stored_w, stored_h)
         if fmt != "JPEG":
             # Decode before reading EXIF: a PNG's EXIF chunk may follow its pixels, and Pillow
@@ -248,7 +253,9 @@ def prepare_image(
             _decode(img)
         orientation = _orientation(img)  # a JPEG's EXIF is in its header: nothing decoded yet
         original_w, original_h = _display_size((stored_w, stored_h), orientation)
-        width, height = fit_within_area(original_w, original_h)
+        width, height = (
+            (original_w, original_h) if keep_size else fit_within_area(original_w, original_h)
+        )
         was_fitted = (width, height) != (original_w, original_h)
         # The resize happens before turning the image upright (cheaper on the big one), so
         # the target is expressed in the stored orientation.

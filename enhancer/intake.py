@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -29,6 +30,9 @@ from enhancer.images import ImageProblem, prepare_image
 from enhancer.models import Job
 from enhancer.net import FetchPolicy, FetchProblem, fetch_image_url, message_for
 from enhancer.tasks import fail, load
+from enhancer.tiling.grid import plan_tiles
+from enhancer.tiling.jobs import split, tile_settled
+from enhancer.tiling.sizes import OutputTooLarge, plan_output
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +61,16 @@ def prepare_job(job_id: str) -> str:
     job = load(job_id)
     if job is None or job.status != Job.Status.PREPARING:
         return job.status if job else "deleted"
+    if job.original_sha256 and job.original:
+        # Run again: the stored original was checked when its first version was made.
+        return plan_and_queue(job, job.original.name, job.original_width, job.original_height)
     try:
         data = fetch_source(job) if job.source_url else read_upload(job)
         image = prepare_image(
-            data, max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES, auto_fit=job.fit_to_limit
+            data,
+            max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES,
+            auto_fit=True,
+            keep_size=not job.fit_to_limit,
         )
     except FetchProblem as exc:
         fail(job, exc.message)  # the message table's words (enhancer/net/messages.py)
@@ -78,27 +88,64 @@ def prepare_job(job_id: str) -> str:
     stored = default_storage.save(
         f"originals/{job.id}.{EXTENSIONS[image.format]}", ContentFile(image.content)
     )
-    if job.advance(
-        Job.Status.QUEUED,
-        allowed_from=(Job.Status.PREPARING,),
-        original=stored,
-        original_width=image.width,
-        original_height=image.height,
+    status = plan_and_queue(
+        job,
+        stored,
+        image.width,
+        image.height,
         fit_message=image.message or "",
         original_bytes=len(image.content),
         # Provenance: the file as it came, before any conversion, and as stored.
         upload_sha256=hashlib.sha256(data).hexdigest(),
         original_sha256=hashlib.sha256(image.content).hexdigest(),
-        retry_note="",
-    ):
+    )
+    if status == Job.Status.QUEUED:
         if as_uploaded and as_uploaded != stored:
             # Not at once: a page may be showing the upload as the card's picture right now.
             delete_upload.using(run_after=timezone.now() + UPLOAD_GRACE).enqueue(as_uploaded)
-        from enhancer.dispatch import dispatch
+    else:  # canceled or deleted meanwhile, or too large for its format
+        if not Job.all_objects.filter(original=stored).exclude(pk=job.pk).exists():
+            default_storage.delete(stored)
+    return status
 
-        dispatch()
-    else:  # canceled or deleted meanwhile
-        default_storage.delete(stored)
+
+def plan_and_queue(job: Job, stored: str, width: int, height: int, **fields) -> str:
+    """Decide what is sent (whole or in tiles, at which Enlarge, to which final size) and queue
+    it: the job itself, or its tiles."""
+    try:
+        plan = plan_output(
+            width, height, scale=job.scale, made_for=job.made_for, fmt=job.output_format
+        )
+    except OutputTooLarge as exc:
+        fail(job, exc.message)
+        return job.status
+    rects = plan_tiles(width, height)
+    notes = " ".join(
+        note for note in (fields.pop("fit_message", job.fit_message), plan.note) if note
+    )
+    job.original.name = stored
+    with transaction.atomic():
+        if not job.advance(
+            Job.Status.QUEUED,
+            allowed_from=(Job.Status.PREPARING,),
+            original=stored,
+            original_width=width,
+            original_height=height,
+            scale=plan.scale,
+            final_width=plan.final[0],
+            final_height=plan.final[1],
+            tile_count=len(rects) if len(rects) > 1 else 0,
+            fit_message=notes[:255],
+            retry_note="",
+            **fields,
+        ):
+            return job.status
+        if job.tile_count:
+            split(job, rects)
+            transaction.on_commit(lambda: tile_settled(job.pk))
+    from enhancer.dispatch import dispatch
+
+    dispatch()
     return job.status
 
 

@@ -25,7 +25,7 @@ def absolute(path: str) -> str:
 
 
 # Only these stored files may ever be handed out through a source URL.
-SOURCE_PREFIXES = ("originals/", "staged/", "previews/")
+SOURCE_PREFIXES = ("originals/", "staged/", "previews/", "tiles/")
 
 
 def source_url(storage_name: str) -> str:

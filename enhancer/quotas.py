@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from enhancer.models import ApiJob, Job, Membership, Team
@@ -59,13 +61,18 @@ def sent_this_month(team: Team, now: datetime | None = None):
 
 
 def waiting_this_month(team: Team, now: datetime | None = None):
-    """Jobs created this month that are not in the ledger yet (queued, or being sent)."""
-    return Job.objects.filter(
-        team=team,
-        created_at__gte=month_start(now),
-        created_at__lt=next_month_start(now),
-        status__in=(Job.Status.PREPARING, Job.Status.QUEUED, Job.Status.SUBMITTING),
-        api_jobs__isnull=True,
+    """Artworks of jobs created this month that are not in the ledger yet (queued, or being
+    sent). A large image counts its tiles: planned while it is checked, then each tile job (the
+    job they belong to no longer counts itself)."""
+    return (
+        Job.all_objects.filter(
+            team=team,
+            created_at__gte=month_start(now),
+            created_at__lt=next_month_start(now),
+            status__in=(Job.Status.PREPARING, Job.Status.QUEUED, Job.Status.SUBMITTING),
+            api_jobs__isnull=True,
+        )
+        .exclude(tile_count__gt=0, status__in=(Job.Status.QUEUED, Job.Status.SUBMITTING))
     )
 
 
@@ -73,7 +80,8 @@ def used_this_month(team: Team, user_id: int | None = None, now: datetime | None
     sent, waiting = sent_this_month(team, now), waiting_this_month(team, now)
     if user_id is not None:
         sent, waiting = sent.filter(created_by=user_id), waiting.filter(created_by=user_id)
-    return sent.count() + waiting.count()
+    unsent = waiting.aggregate(n=Sum(Greatest("tile_count", 1)))["n"] or 0
+    return sent.count() + unsent
 
 
 def team_use(team: Team, now: datetime | None = None) -> QuotaUse:
@@ -84,8 +92,12 @@ def member_use(team: Team, user_id: int, now: datetime | None = None) -> QuotaUs
     return QuotaUse(used_this_month(team, user_id, now=now), team.member_monthly_job_limit)
 
 
-def check_quota(membership: Membership, count: int, now: datetime | None = None) -> None:
-    """Refuse `count` new jobs over either quota. Call inside the transaction creating them."""
+def check_quota(
+    membership: Membership, count: int, now: datetime | None = None, *, tiles: bool = False
+) -> None:
+    """Refuse `count` new API jobs over either quota. Call inside the transaction creating them.
+
+    `tiles`: some images are sent in tiles, so `count` is more than the number of images."""
     # The limits as they are now (an admin may just have changed them), and the row lock.
     team = Team.objects.select_for_update().get(pk=membership.team_id)
     if team.monthly_job_limit is None and team.member_monthly_job_limit is None:
@@ -93,18 +105,26 @@ def check_quota(membership: Membership, count: int, now: datetime | None = None)
     when = f"the limit resets on {resets_on(now)}."
     team_now = team_use(team, now)
     if team_now.limit is not None and team_now.used + count > team_now.limit:
-        raise QuotaExceeded(refusal("Your team has", "its", team_now, count, when))
+        raise QuotaExceeded(refusal("Your team has", "its", team_now, count, when, tiles))
     own = member_use(team, membership.user_id, now)
     if own.limit is not None and own.used + count > own.limit:
-        raise QuotaExceeded(refusal("You have", "your", own, count, when))
+        raise QuotaExceeded(refusal("You have", "your", own, count, when, tiles))
 
 
-def refusal(who: str, whose: str, use: QuotaUse, count: int, when: str) -> str:
+def refusal(
+    who: str, whose: str, use: QuotaUse, count: int, when: str, tiles: bool = False
+) -> str:
     if use.limit is not None and use.used > use.limit:
         # The limit was lowered after the jobs were sent: never "9 of your 2".
         sent = f"{who} sent {use.used} jobs this month"
         return f"{sent}, more than {whose} limit of {use.limit}; {when}"
     used = f"{who} used {use.used} of {whose} {use.limit} jobs this month"
+    if use.remaining and count > 1 and tiles:
+        return (
+            f"{used}, so {use.remaining} more can be sent, and these need {count} API jobs "
+            "(an image over the API's size limit is sent as tiles, each one API job). "
+            f"Send fewer or smaller images, choose Shrink to fit instead, or wait: {when}"
+        )
     if use.remaining and count > 1:
         return (
             f"{used}, so {use.remaining} more can be sent, and these are {count} images. "

@@ -87,6 +87,30 @@ def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResul
     )
 
 
+def store_part(job: Job, url: str, *, trusted_host: str | None) -> str:
+    """A tile's result (or a result still to be finished) as the API sent it, checked to be one
+    of our formats within the size an artwork can have. Returns its storage name."""
+    policy = FetchPolicy.only_hosts([trusted_host]) if trusted_host else FetchPolicy.for_user_urls()
+    try:
+        fetched = fetch_image_url(
+            url, max_bytes=settings.DETAILER_MAX_RESULT_BYTES, timeout=300.0, policy=policy
+        )
+    except FetchProblem as exc:
+        raise ResultProblem(
+            f"The finished image could not be downloaded ({exc.message}). Press Run again to retry."
+        ) from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(fetched.content), formats=list(RESULT_FORMATS)) as image:
+                if image.width * image.height > RESULT_MAX_PIXELS:
+                    raise ResultProblem("The API sent a result larger than any it can make.")
+                extension = RESULT_FORMATS[image.format]
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ResultProblem("The API sent a result that is not a readable image.") from exc
+    return default_storage.save(f"parts/{job.id}.{extension}", ContentFile(fetched.content))
+
+
 def with_credentials(
     job: Job, content: bytes, name: str, width: int, height: int
 ) -> tuple[bytes, bool, str]:

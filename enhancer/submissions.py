@@ -19,6 +19,7 @@ from enhancer.images import ImageHeader
 from enhancer.intake import CHECKING_NOTE, EXTENSIONS, fetching_note, name_from_url, prepare_job
 from enhancer.models import Batch, Job, Membership, Preferences
 from enhancer.quotas import check_quota
+from enhancer.tiling.grid import needs_tiles, plan_tiles
 
 SEED_MAX = 2_147_483_647  # the contract's largest seed
 
@@ -56,8 +57,13 @@ def create_jobs(
     title: str = "",
 ) -> tuple[list[Job], Batch | None]:
     team, user = membership.team, membership.user
+    shrink = options.get("auto_fit", False)
+    planned = [planned_tiles(source.header, shrink) for source in sources]
     with transaction.atomic():
-        check_quota(membership, len(sources))  # raises QuotaExceeded, creating nothing
+        # Raises QuotaExceeded, creating nothing. A tiled image counts each tile.
+        check_quota(
+            membership, sum(max(1, n) for n in planned), tiles=any(n > 1 for n in planned)
+        )
         batch = Batch.objects.create(team=team, created_by=user) if len(sources) > 1 else None
         jobs = []
         for index, source in enumerate(sources, start=1):
@@ -71,7 +77,9 @@ def create_jobs(
                 provider=team.provider,
                 status=Job.Status.PREPARING,
                 source_url=source.url,
-                fit_to_limit=options.get("auto_fit", True),
+                fit_to_limit=shrink,
+                tile_count=planned[index - 1],
+                made_for=options.get("made_for") or "",
                 # From the header; the worker writes the final size once it has checked it.
                 original_width=header.width if header else 0,
                 original_height=header.height if header else 0,
@@ -94,6 +102,14 @@ def create_jobs(
     return jobs, batch
 
 
+def planned_tiles(header: ImageHeader | None, shrink: bool) -> int:
+    """How many tiles an upload will be sent as (0: whole), from its header. The worker decides
+    for good once the image is checked; an image URL is not known until it is fetched."""
+    if header is None or shrink or not needs_tiles(header.width, header.height):
+        return 0
+    return len(plan_tiles(header.width, header.height))
+
+
 def run_again(membership: Membership, earlier: Job, *, options: dict, title: str = "") -> Job:
     """A new version of `earlier`: the same stored original (shared, not copied), new settings.
 
@@ -103,17 +119,24 @@ def run_again(membership: Membership, earlier: Job, *, options: dict, title: str
     """
     team, user = membership.team, membership.user
     checked = bool(earlier.original_sha256 or earlier.upstream_id)
+    # Planned like the first time; tiles kept from an earlier run (same settings) cost nothing,
+    # but the limit is checked for all of them, as the form cannot know which will be kept.
+    tiles = len(plan_tiles(earlier.original_width, earlier.original_height))
+    tiles = 0 if tiles == 1 else tiles
     with transaction.atomic():
-        check_quota(membership, 1)  # raises QuotaExceeded, creating nothing
+        check_quota(membership, max(1, tiles), tiles=tiles > 1)
         job = Job(
             team=team,
             created_by=user,
             title=title,
             original_name=earlier.original_name,
             provider=team.provider,
-            status=Job.Status.QUEUED if checked else Job.Status.PREPARING,
-            retry_note="" if checked else CHECKING_NOTE,
+            # Through the worker even when checked: it plans the tiles and the final size.
+            status=Job.Status.PREPARING,
+            retry_note=CHECKING_NOTE,
             fit_to_limit=earlier.fit_to_limit,
+            tile_count=tiles,
+            made_for=options.get("made_for") or "",
             original_width=earlier.original_width,
             original_height=earlier.original_height,
             original_bytes=earlier.original_bytes,
@@ -128,11 +151,10 @@ def run_again(membership: Membership, earlier: Job, *, options: dict, title: str
             run_again_of=earlier,
         )
         job.original.name = earlier.original.name
+        if not checked:
+            job.original_sha256 = ""  # checked afresh, from the file stored
         job.save()
-        if checked:
-            transaction.on_commit(dispatch)
-        else:
-            transaction.on_commit(lambda: prepare_job.enqueue(str(job.id)))
+        transaction.on_commit(lambda: prepare_job.enqueue(str(job.id)))
     return job
 
 

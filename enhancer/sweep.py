@@ -29,7 +29,8 @@ def fail_stale_jobs() -> int:
     cutoff = timezone.now() - timedelta(minutes=settings.DETAILER_JOB_MAX_AGE_MINUTES) - GRACE
     failed = 0
     out_of_queue = [status for status in Job.PENDING_STATUSES if status != Job.Status.QUEUED]
-    stale = Job.objects.filter(status__in=out_of_queue).filter(
+    # Tiles are swept like any job; a job sent in tiles ends with them (`settle_stuck_parents`).
+    stale = Job.all_objects.filter(status__in=out_of_queue, tile_count=0).filter(
         Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff)
     )
     for job in stale:
@@ -57,6 +58,9 @@ def fail_stale_artworks() -> int:
 
 def sweep() -> tuple[int, int]:
     from enhancer.previews import delete_old_previews  # it imports the task machinery
+    from enhancer.tiling.jobs import settle_stuck_parents
 
     delete_old_previews()
-    return fail_stale_jobs(), fail_stale_artworks()
+    failed = fail_stale_jobs()
+    settle_stuck_parents()
+    return failed, fail_stale_artworks()

@@ -21,6 +21,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -40,7 +41,14 @@ from enhancer.models import ApiJob, Job, Team
 from enhancer.provenance.records import engine_description
 from enhancer.providers import client_for, webhooks_reach_us
 from enhancer.result_checks import check_result
-from enhancer.results import ResultProblem, store_result
+from enhancer.results import ResultProblem, store_part, store_result
+from enhancer.tiling.jobs import (
+    FINISHING_NOTE,
+    api_output_format,
+    assemble_job,
+    needs_finishing,
+    tile_extension,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +129,8 @@ def usable_client(job: Job) -> ApiClient | None:
 
 def load(job_id: str) -> Job | None:
     # A job deleted while its tasks were queued simply has nothing left to do.
-    return Job.objects.select_related("team").filter(pk=job_id).first()
+    # Tiles included: they are sent and followed like any job (enhancer/tiling/jobs.py).
+    return Job.all_objects.select_related("team").filter(pk=job_id).first()
 
 
 # --- Submitting -------------------------------------------------------------------------------
@@ -162,7 +171,8 @@ def submit_job(job_id: str) -> str:
                 modification=job.modification,
                 seed=job.seed,
                 webhook=webhook,
-                output_format=job.output_format,
+                output_format=api_output_format(job),
+                extensions=tile_extension(job),
             )
         except ApiError as exc:
             if not exc.outcome_unknown:
@@ -245,7 +255,8 @@ def max_age() -> timedelta:
 def poll_job(job_id: str, attempt: int) -> str:
     """Follow a job until a final state: covers every job whose webhook never comes."""
     job = load(job_id)
-    if job is None or job.is_final or not job.upstream_id:
+    if job is None or job.is_final or not job.upstream_id or job.result:
+        # A result already collected is being finished (enhancer/tiling/jobs.py).
         return job.status if job else "deleted"
     if timezone.now() > deadline(job):
         minutes = settings.DETAILER_JOB_MAX_AGE_MINUTES
@@ -272,7 +283,7 @@ def poll_job(job_id: str, attempt: int) -> str:
 def check_job(job_id: str) -> str:
     """Read the job's state once, e.g. when a webhook says it changed (the webhook is a hint)."""
     job = load(job_id)
-    if job is None or job.is_final or not job.upstream_id:
+    if job is None or job.is_final or not job.upstream_id or job.result:
         return job.status if job else "deleted"
     refresh(job)
     return job.status
@@ -333,6 +344,9 @@ def collect(job: Job, artwork: Artwork) -> None:
         return
     # Known before storing: the Content Credentials embedded while storing name the engine.
     job.engine_version = engine_description(job, artwork)
+    if job.parent_id or needs_finishing(job):
+        collect_part(job, artwork)
+        return
     try:
         stored = store_result(job, artwork.results[0], trusted_host=engine_host(job))
     except ResultProblem as exc:
@@ -359,6 +373,46 @@ def collect(job: Job, artwork: Artwork) -> None:
         room_freed()
         check_result.enqueue(str(job.id))
     # We have our copy (or want none): the built-in engine may delete its own.
+    forget_at_engine(job)
+
+
+def collect_part(job: Job, artwork: Artwork) -> None:
+    """A tile's result, or the one result of a job still to be finished: stored as it came (no
+    thumbnail, signature or checks: those belong to the file delivered), then joined."""
+    try:
+        part = store_part(job, artwork.results[0], trusted_host=engine_host(job))
+    except ResultProblem as exc:
+        logger.warning("Collecting job %s failed: %s", job.id, exc)
+        fail(job, exc.message)
+        return
+    if job.parent_id:
+        done = job.advance(
+            Job.Status.SUCCEEDED,
+            allowed_from=PENDING,
+            result=part,
+            duration=artwork.duration,
+            retry_note="",
+            engine_version=job.engine_version,
+        )
+    else:
+        # The API's place is free; the job itself ends when its file is finished. Once only:
+        # a late poll or webhook finds the part already collected.
+        done = bool(
+            Job.all_objects.filter(pk=job.pk, status__in=PENDING, result="").update(
+                status=Job.Status.PROCESSING,
+                result=part,
+                duration=artwork.duration,
+                retry_note=FINISHING_NOTE,
+                engine_version=job.engine_version,
+                updated_at=timezone.now(),
+            )
+        )
+        if done:
+            transaction.on_commit(lambda: assemble_job.enqueue(str(job.id)))
+    if done:
+        room_freed()
+    else:
+        default_storage.delete(part)
     forget_at_engine(job)
 
 

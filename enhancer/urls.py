@@ -26,6 +26,7 @@ urlpatterns = [
     # Jobs
     path("enhance/", jobs.enhance_new, name="enhance_new"),
     path("enhance/try/", previews.try_settings, name="try_settings"),
+    path("enhance/size/", jobs.size_preview, name="size_preview"),
     path("previews/<uuid:preview_id>/", previews.preview_detail, name="preview_detail"),
     path("previews/<uuid:preview_id>/crop/", previews.preview_recrop, name="preview_recrop"),
     path("previews/<uuid:preview_id>/<str:key>/", previews.preview_file, name="preview_file"),

@@ -22,7 +22,6 @@
   setInterval(tickElapsed, 1000);
 
   // --- The New enhancement form: drop, paste, and the resulting size ----------------------
-  const SCALE_LIMIT_NOTE = 1478656;
 
   function readSize(file) {
     return new Promise((resolve) => {
@@ -40,41 +39,56 @@
     });
   }
 
-  function fitWithin(width, height) {
-    if (width * height <= SCALE_LIMIT_NOTE) return { width, height };
-    const ratio = Math.sqrt(SCALE_LIMIT_NOTE / (width * height));
-    return { width: Math.max(1, Math.floor(width * ratio)), height: Math.max(1, Math.floor(height * ratio)) };
-  }
-
+  // The sentence under the settings ("3000 x 2000 becomes 6000 x 4000 · sent as 6 tiles") comes
+  // from the server, which plans tiles and sizes with the worker's own arithmetic.
+  let previewRequest = 0;
   async function updatePreview(form) {
     const input = form.querySelector('input[type="file"]');
     const list = form.querySelector("[data-file-preview]");
     const sizeNote = form.querySelector("[data-size-preview]");
     const scaleSelect = form.querySelector('select[name="scale"]');
+    const madeFor = form.querySelector('select[name="made_for"]');
+    const format = form.querySelector('select[name="output_format"]');
     const autoFit = form.querySelector('input[name="auto_fit"]');
     if (!input || !list || !sizeNote || !scaleSelect) return;
-    const scale = Number(scaleSelect.value) || 1;
+    const request = ++previewRequest;
     const files = Array.from(input.files || []);
-    list.replaceChildren();
-    const sentences = [];
+    const sizes = [];
+    const items = [];
     for (const file of files) {
       const item = document.createElement("li");
       const size = await readSize(file);
-      if (!size) {
-        item.textContent = `${file.name}: not a picture this browser can show`;
-      } else {
-        let { width, height } = size;
-        let fitted = "";
-        if (autoFit && autoFit.checked && width * height > SCALE_LIMIT_NOTE) {
-          ({ width, height } = fitWithin(width, height));
-          fitted = ` (reduced to ${width} x ${height} to fit the limit)`;
-        }
-        item.textContent = `${file.name}: ${size.width} x ${size.height}${fitted}`;
-        sentences.push(`${width} x ${height} becomes ${width * scale} x ${height * scale}`);
-      }
-      list.append(item);
+      item.textContent = size ? `${file.name}: ${size.width} x ${size.height}` : `${file.name}: not a picture this browser can show`;
+      if (size) sizes.push(size);
+      items.push(item);
     }
-    sizeNote.textContent = sentences.length ? sentences.join("; ") + "." : "";
+    if (request !== previewRequest) return; // a newer choice is being previewed
+    list.replaceChildren(...items);
+    const target = madeFor ? madeFor.value : "";
+    if (!sizes.length) {
+      sizeNote.textContent = "";
+      return;
+    }
+    const query = new URLSearchParams({
+      scale: scaleSelect.value,
+      made_for: target,
+      format: format ? format.value : "webp",
+      shrink: autoFit && autoFit.checked ? "1" : "0",
+    });
+    sizes.slice(0, 50).forEach((size) => {
+      query.append("w", size.width);
+      query.append("h", size.height);
+    });
+    try {
+      const response = await fetch(`${form.dataset.sizePreviewUrl}?${query}`, { credentials: "same-origin" });
+      if (!response.ok || request !== previewRequest) return;
+      const answer = await response.json();
+      // A "Made for" size decides the Enlarge: the select shows its choice.
+      if (answer.scale) scaleSelect.value = String(answer.scale);
+      sizeNote.textContent = answer.texts.join("; ") + ".";
+    } catch (error) {
+      sizeNote.textContent = "";
+    }
   }
 
   function setFiles(input, files) {
@@ -154,7 +168,7 @@
     keptFiles = null;
     const zone = form.querySelector("[data-dropzone]");
     form.addEventListener("change", (event) => {
-      if (event.target.matches('input[type="file"], select[name="scale"], input[name="auto_fit"]')) {
+      if (event.target.matches('input[type="file"], select[name="scale"], select[name="made_for"], select[name="output_format"], input[name="auto_fit"]')) {
         updatePreview(form);
       }
     });

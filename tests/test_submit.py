@@ -57,7 +57,8 @@ def test_the_page_has_the_labels_people_read(owner_client):
 
 def test_defaults_are_the_contracts(owner_client):
     form = owner_client.get(reverse("enhance_new")).context["form"]
-    assert form.initial["auto_fit"] is True
+    # An image over the area limit goes in tiles unless "Shrink to fit instead" is chosen.
+    assert form.initial["auto_fit"] is False
     assert form["scale"].value() == 2
     assert form["details"].value() == 2
     assert form["modification"].value() == 2
@@ -134,6 +135,7 @@ def test_the_last_choices_are_remembered_per_user(owner_client, admin_user_, tea
         "details": 3,
         "modification": 1,
         "output_format": "png",
+        "made_for": "",
     }
     form = owner_client.get(reverse("enhance_new")).context["form"]
     assert form["scale"].value() == 8 and form["output_format"].value() == "png"
@@ -174,7 +176,7 @@ def test_a_damaged_file_fails_its_job_in_plain_words(owner_client):
 def test_files_over_the_byte_limit_are_refused(owner_client, settings):
     settings.DETAILER_MAX_UPLOAD_BYTES = 1000
     response = post(owner_client, [upload("big.png", image_bytes(80, 80))])
-    assert "limit is" in response.content.decode()
+    assert "each image may be at most 1000 bytes" in response.content.decode()
     assert Job.objects.count() == 0
 
 
@@ -196,7 +198,7 @@ def test_an_image_over_the_area_limit_is_fitted_and_says_so(owner_client):
     assert "reduced" in follow
 
 
-def test_without_auto_fit_an_oversized_image_is_refused(owner_client):
+def test_without_shrinking_an_oversized_image_is_kept_whole_and_sent_in_tiles(owner_client):
     data = {
         "scale": 2,
         "details": 2,
@@ -204,9 +206,11 @@ def test_without_auto_fit_an_oversized_image_is_refused(owner_client):
         "output_format": "webp",
         "images": [upload("wide.jpg", image_bytes(1600, 1000, fmt="JPEG"))],
     }
-    response = owner_client.post(reverse("enhance_new"), data)
-    assert "1,478,656" in response.content.decode()
-    assert Job.objects.count() == 0
+    owner_client.post(reverse("enhance_new"), data)
+    job = prepared()
+    assert (job.original_width, job.original_height) == (1600, 1000)
+    assert job.tile_count == 2 and job.fit_message == ""
+    assert Job.all_objects.filter(parent=job).count() == 2
 
 
 def test_a_batch_keeps_the_good_files_and_names_the_bad_ones(owner_client):

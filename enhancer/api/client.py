@@ -156,9 +156,11 @@ class ApiClient:
         seed: int | None = None,
         webhook: str | None = None,
         output_format: str | None = None,
+        extensions: dict | None = None,
     ) -> Artwork:
         """POST /v2/artworks/detailer-upscaler. Unset options are omitted so the server applies
-        its own defaults; the server validates ranges (A6)."""
+        its own defaults; the server validates ranges (A6). `extensions`: fields of our own
+        built-in engine (a tile's place in its image), never sent to the cloud."""
         if not isinstance(image_url, str) or not image_url:
             raise ValueError("image_url is required")
         fields = {
@@ -171,6 +173,7 @@ class ApiClient:
             "outputFormat": output_format,
         }
         body = {name: value for name, value in fields.items() if value is not None}
+        body.update(extensions or {})
         status, data = self._call("POST", CREATE_PATH, body=body)
         return self._artwork(data, "POST", CREATE_PATH, status)
 

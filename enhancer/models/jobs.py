@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import PurePath
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -45,7 +45,7 @@ class Settings:
     ]
     DETAIL_CHOICES = [(1, "Low"), (2, "Medium"), (3, "High")]
     CHANGE_CHOICES = [(1, "Subtle"), (2, "Balanced"), (3, "Strong")]
-    FORMAT_CHOICES = [("webp", "WebP"), ("png", "PNG")]
+    FORMAT_CHOICES = [("webp", "WebP"), ("png", "PNG"), ("jpeg", "JPEG")]
     # One line per level, shown under the choice on the New enhancement form.
     DETAIL_HELP = {
         1: "Low: enlarges cleanly and adds nothing. The most faithful.",
@@ -139,6 +139,7 @@ class JobQuerySet(models.QuerySet["Job"]):
             "scale",
             "details",
             "modification",
+            "made_for",
             "result_width",
             "result_height",
             "retry_note",
@@ -203,6 +204,15 @@ class JobQuerySet(models.QuerySet["Job"]):
         return jobs.order_by("-created_at", "-pk")
 
 
+class JobManager(models.Manager.from_queryset(JobQuerySet)):  # type: ignore[misc]
+    """The jobs people made. The tiles of a large image are jobs too (each is one artwork at
+    the API, sent, retried and followed like any job), but they belong to their image's job and
+    never appear on their own: pages, counts and the admin see only these."""
+
+    def get_queryset(self) -> JobQuerySet:
+        return super().get_queryset().filter(parent__isnull=True)
+
+
 class Job(models.Model):
     class Status(models.TextChoices):
         PREPARING = "preparing", "Checking"
@@ -247,8 +257,9 @@ class Job(models.Model):
 
     # Where the image comes from when it was given as an address (fetched by a worker).
     source_url = models.URLField(max_length=2000, blank=True)
-    # Shrink an image over the API's area limit (rather than refuse it).
-    fit_to_limit = models.BooleanField(default=True)
+    # Shrink an image over the API's area limit to fit it, as one artwork, instead of sending it
+    # whole in tiles (the default).
+    fit_to_limit = models.BooleanField(default=False)
 
     # Our copies of the files: the cloud deletes its own after 8 days. Until the job is
     # prepared, `original` is the file as uploaded (empty for an image URL not yet fetched).
@@ -311,10 +322,29 @@ class Job(models.Model):
     # When retention deleted the job's result or original (the record itself stays).
     files_deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = JobQuerySet.as_manager()
+    # Tiles (see enhancer/tiling/): a job for an image over the API's area limit is split into
+    # tile jobs, one artwork each; the job itself is never sent and joins their results.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="tiles"
+    )
+    tile_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A tile's place in its parent's stored original, in input pixels (overlaps included).
+    tile_left = models.PositiveIntegerField(null=True, blank=True)
+    tile_top = models.PositiveIntegerField(null=True, blank=True)
+    # How many tiles this job is sent as (0: sent whole, as one artwork).
+    tile_count = models.PositiveSmallIntegerField(default=0)
+    # "Made for" (enhancer/tiling/sizes.py TARGETS; "" = any use) and the size it delivers.
+    made_for = models.CharField(max_length=10, blank=True)
+    final_width = models.PositiveIntegerField(null=True, blank=True)
+    final_height = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = JobManager()
+    # Every job, tiles included: for the machinery that sends and follows artworks.
+    all_objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        base_manager_name = "all_objects"
         indexes = [
             models.Index(fields=["team", "-created_at"]),
             models.Index(fields=["team", "status"]),
@@ -346,6 +376,17 @@ class Job(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
 
+    @property
+    def is_tiled(self) -> bool:
+        return self.tile_count > 0
+
+    @property
+    def made_for_display(self) -> str:
+        from enhancer.tiling.sizes import TARGETS
+
+        target = TARGETS.get(self.made_for)
+        return target.label if target else ""
+
     # Share links of a job (not of a batch) may ask the client for approval.
     can_ask_approval = True
 
@@ -369,17 +410,18 @@ class Job(models.Model):
 
     @property
     def target_width(self) -> int:
-        return self.original_width * self.scale
+        return self.final_width or self.original_width * self.scale
 
     @property
     def target_height(self) -> int:
-        return self.original_height * self.scale
+        return self.final_height or self.original_height * self.scale
 
     @property
     def settings_in_words(self) -> str:
         enlarge = "Same size" if self.scale == 1 else f"Enlarge {self.scale}x"
+        made_for = f" · Made for: {self.made_for_display}" if self.made_for else ""
         return (
-            f"{enlarge} · Detail: {self.get_details_display()} · "
+            f"{enlarge}{made_for} · Detail: {self.get_details_display()} · "
             f"Change: {self.get_modification_display()}"
         )
 
@@ -397,7 +439,7 @@ class Job(models.Model):
     def original_shared(self) -> bool:
         """Whether another job still uses this job's stored original."""
         return (
-            Job.objects.filter(original=self.original.name).exclude(pk=self.pk).exists()
+            Job.all_objects.filter(original=self.original.name).exclude(pk=self.pk).exists()
             if self.original
             else False
         )
@@ -416,19 +458,25 @@ class Job(models.Model):
         fields["updated_at"] = timezone.now()
         if to in self.FINAL_STATUSES:
             fields.setdefault("finished_at", timezone.now())
-        changed = Job.objects.filter(pk=self.pk, status__in=allowed_from).update(
+        changed = Job.all_objects.filter(pk=self.pk, status__in=allowed_from).update(
             status=to, **fields
         )
         if changed:
             self.status = to
             for name, value in fields.items():
                 setattr(self, name, value)
+            if self.parent_id and to in self.FINAL_STATUSES:
+                # Every way a tile ends comes through here: its image's job follows.
+                from enhancer.tiling.jobs import tile_settled
+
+                parent_id = self.parent_id
+                transaction.on_commit(lambda: tile_settled(parent_id))
         return bool(changed)
 
     def touch(self, **fields) -> None:
         """Update bookkeeping fields (no status change) and mark the card as changed."""
         fields["updated_at"] = timezone.now()
-        Job.objects.filter(pk=self.pk).update(**fields)
+        Job.all_objects.filter(pk=self.pk).update(**fields)
         for name, value in fields.items():
             setattr(self, name, value)
 

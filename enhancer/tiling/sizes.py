@@ -146,3 +146,44 @@ class OutputTooLarge(ValueError):
             "Choose PNG or JPEG."
         )
         super().__init__(self.message)
+
+
+def describe(
+    width: int, height: int, *, scale: int, made_for: str, fmt: str, shrink: bool, cloud: bool
+) -> tuple[str, int]:
+    """The form's size preview for one image, and the Enlarge that will be sent.
+
+    For example "3000 x 2000 becomes 6000 x 4000 · sent as 6 tiles". Said before anything is
+    sent, from the same arithmetic the worker uses (`plan_output`, `plan_tiles`).
+    """
+    from enhancer.images import AREA_LIMIT, fit_within_area
+    from enhancer.tiling.grid import plan_tiles
+
+    parts = []
+    if shrink and width * height > AREA_LIMIT:
+        fitted = fit_within_area(width, height)
+        parts.append(f"{width} x {height} is reduced to {fitted[0]} x {fitted[1]} to fit")
+        width, height = fitted
+    try:
+        plan = plan_output(width, height, scale=scale, made_for=made_for, fmt=fmt)
+    except OutputTooLarge as exc:
+        return exc.message, scale
+    enlarged = f"{plan.enlarged[0]} x {plan.enlarged[1]}"
+    if parts:
+        parts[0] += f", then becomes {enlarged}"
+    else:
+        parts.append(f"{width} x {height} becomes {enlarged}")
+    if plan.resized:
+        dpi = f" at {plan.dpi} dpi" if plan.dpi else ""
+        parts.append(f"{plan.final[0]} x {plan.final[1]}{dpi} for {TARGETS[made_for].label}")
+    tiles = len(plan_tiles(width, height))
+    if tiles > 1:
+        parts.append(
+            f"sent as {tiles} tiles" + (f" ({tiles} API jobs, one per tile)" if cloud else "")
+        )
+    elif cloud:
+        parts.append("one API job")
+    text = " · ".join(parts)
+    if plan.note:
+        text += f". {plan.note}"
+    return text, plan.scale

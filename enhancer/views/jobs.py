@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from enhancer.erasure import delete_job, forget_at_engine
 from enhancer.forms import EnhanceForm
-from enhancer.images import AREA_LIMIT, ImageProblem, human_size, peek_image, too_many_pixels
+from enhancer.images import ImageProblem, human_size, peek_image
 from enhancer.links import storage_name_from_source_token
 from enhancer.models import AuditEvent, Job
 from enhancer.models.jobs import Settings
@@ -36,6 +36,8 @@ from enhancer.submissions import (
 )
 from enhancer.tasks import room_freed
 from enhancer.teams import get_team_object, require_membership
+from enhancer.tiling.jobs import cancel_tiles
+from enhancer.tiling.sizes import MAX_SIDE, SCALES, TARGETS, describe
 from enhancer.uploads import oversized_uploads
 
 
@@ -45,7 +47,7 @@ def load_job(request: HttpRequest, job_id: uuid.UUID) -> Job:
 
 def initial_choices(request: HttpRequest) -> dict:
     """Last time's choices, or a job's settings for Run again (only a job of the team)."""
-    initial = {"auto_fit": True, **remembered_choices(request.user)}
+    initial = {"auto_fit": False, **remembered_choices(request.user)}
     source_id = request.GET.get("from")
     if source_id:
         try:
@@ -58,6 +60,7 @@ def initial_choices(request: HttpRequest) -> dict:
             details=job.details,
             modification=job.modification,
             output_format=job.output_format,
+            made_for=job.made_for,
             seed=job.seed,
             title=job.title,
             again=job.id,
@@ -120,8 +123,6 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
             for upload in data["images"]:
                 try:
                     header = peek_image(upload, max_bytes=settings.DETAILER_MAX_UPLOAD_BYTES)
-                    if header.width * header.height > AREA_LIMIT and not data["auto_fit"]:
-                        raise too_many_pixels(header.width, header.height)
                 except ImageProblem as exc:
                     rejected.append(Rejected(upload.name, exc.message))
                 else:
@@ -162,6 +163,47 @@ def enhance_new(request: HttpRequest) -> HttpResponse:
                 return redirect("batch_detail", batch.id)
             return redirect("job_detail", jobs[0].id)
     return render_form(request, form, earlier, context)
+
+
+@login_required
+@require_GET
+def size_preview(request: HttpRequest) -> JsonResponse:
+    """What each chosen image will become, in words, before anything is sent: for the form's
+    size preview (static/detailer.js), from the worker's own arithmetic."""
+    membership = require_membership(request)
+    query = request.GET
+    try:
+        scale = int(query.get("scale", "2"))
+        sizes = [
+            (int(w), int(h)) for w, h in zip(query.getlist("w"), query.getlist("h"), strict=True)
+        ][:50]
+    except ValueError:
+        return JsonResponse({"error": "Sizes must be whole numbers."}, status=400)
+    made_for = query.get("made_for", "")
+    fmt = query.get("format", "webp")
+    if scale not in SCALES or made_for not in ("", *TARGETS) or fmt not in MAX_SIDE:
+        return JsonResponse({"error": "Unknown settings."}, status=400)
+    if any(not (0 < w <= 100_000 and 0 < h <= 100_000) for w, h in sizes):
+        return JsonResponse({"error": "Sizes out of range."}, status=400)
+    described = [
+        describe(
+            w,
+            h,
+            scale=scale,
+            made_for=made_for,
+            fmt=fmt,
+            shrink=query.get("shrink") == "1",
+            cloud=membership.team.uses_cloud,
+        )
+        for w, h in sizes
+    ]
+    return JsonResponse(
+        {
+            "texts": [text for text, _ in described],
+            # The Enlarge a "Made for" target picks, shown in the Enlarge select.
+            "scale": described[0][1] if described and made_for else None,
+        }
+    )
 
 
 def render_form(
@@ -289,6 +331,7 @@ def job_cancel(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         retry_note="",
     ):
         room_freed()
+        cancel_tiles(job, f"Canceled by {request.user.get_username()}.")
         AuditEvent.record(job.team, request.user, AuditEvent.Action.JOB_CANCELED, job_words(job))
         messages.info(request, f"“{job.display_title}” was canceled.")
         forget_at_engine(job)  # nothing of it will be collected: the engine may delete its copies

@@ -35,17 +35,17 @@ def test_a_withdrawn_share_link_says_so(new_context, page, test_images):
 def test_refusals_keep_the_file_and_blame_no_typing(page, test_images):
     steps.new_account_with_team(page, "refused")
     steps.open_new_enhancement(page)
-    # Too large, with shrinking turned off: refused, and the chosen file stays chosen.
+    # A file and an address at once: refused, and the chosen file stays chosen.
     page.get_by_label("Image file").set_input_files([test_images.too_large])
-    page.get_by_label("Shrink images that are too large to fit the limit").uncheck()
+    page.get_by_label("Image URL").fill("https://pictures.example.com/harbour.jpg")
     page.get_by_role("button", name="Enhance").click()
-    expect(page.get_by_role("alert").first).to_contain_text("1400 x 1200")
+    expect(page.get_by_role("alert").first).to_contain_text("not both at once")
     files = page.get_by_label("Image file").evaluate(
         "(input) => [...input.files].map((f) => f.name)"
     )
     assert files == ["panorama.jpg"], files
     # Fixing the cause and pressing Enhance again sends it, without choosing the file again.
-    page.get_by_label("Shrink images that are too large to fit the limit").check()
+    page.get_by_label("Image URL").fill("")
     page.get_by_role("button", name="Enhance").click()
     expect(steps.sent_cards(page)).to_have_count(1)
 

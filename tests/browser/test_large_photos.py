@@ -1,0 +1,99 @@
+"""Photos of any size: a 3000 x 2000 photo at 2x, all else as the form offers it, comes back
+6000 x 4000 in one piece (sent as six tiles); "Made for: A4 print, 300 dpi" on an 800 x 600
+photo gives a file 3508 px on its long side at 300 dpi."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser import steps
+from tests.browser.images import landscape
+
+TILED_TIMEOUT_MS = 180_000
+
+
+def download_result(page, tmp_path: Path) -> Image.Image:
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download").first.click()
+    path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(path)
+    image = Image.open(path)
+    image.load()
+    return image
+
+
+def seam_ratio(image: Image.Image, columns: list[int], rows: list[int]) -> float:
+    """Mean luma step across the given borders against the mean step anywhere: about 1 when
+    the borders cannot be told from the rest of the picture."""
+    luma = np.asarray(image.convert("L"), dtype=np.float32)
+    across_columns = np.abs(np.diff(luma, axis=1))
+    across_rows = np.abs(np.diff(luma, axis=0))
+    steps_at = [across_columns[:, x - 1].mean() for x in columns] + [
+        across_rows[y - 1, :].mean() for y in rows
+    ]
+    everywhere = (across_columns.mean() + across_rows.mean()) / 2
+    return float(max(steps_at) / everywhere)
+
+
+def seam_lines(tiles, *, scale: int) -> tuple[list[int], list[int]]:
+    """Output columns and rows where a seam would show: each overlap's two edges and middle."""
+    lines: dict[str, set[int]] = {"x": set(), "y": set()}
+    for axis, start, end in (("x", "left", "right"), ("y", "top", "bottom")):
+        starts = sorted({getattr(t, start) for t in tiles})
+        ends = sorted({getattr(t, end) for t in tiles})
+        for next_start, previous_end in zip(starts[1:], ends[:-1], strict=True):
+            for line in (next_start, (next_start + previous_end) // 2, previous_end):
+                lines[axis].add(line * scale)
+    return sorted(lines["x"]), sorted(lines["y"])
+
+
+def test_a_large_photo_comes_back_whole_at_full_size(page, tmp_path, shoot):
+    big = tmp_path / "harbour-wide.jpg"
+    landscape(3000, 2000, seed=11).save(big, "JPEG", quality=92)
+    steps.new_account_with_team(page, "large")
+    steps.open_new_enhancement(page)
+    page.get_by_label("Image file").set_input_files([big])
+    # Said before anything is sent.
+    expect(page.get_by_text("3000 x 2000 becomes 6000 x 4000 · sent as 6 tiles")).to_be_visible()
+    shoot(page, "large-photo-form")
+    page.get_by_role("button", name="Enhance").click()
+
+    card = steps.card(page, "harbour-wide.jpg", list_name="Sent from this page")
+    expect(card.get_by_text("Done", exact=True)).to_be_visible(timeout=TILED_TIMEOUT_MS)
+    card.get_by_role("link", name="harbour-wide.jpg", exact=True).click()
+    expect(page.get_by_text("6 overlapping tiles, each one API job")).to_be_visible()
+    expect(page.get_by_text("6000 x 4000", exact=False).first).to_be_visible()
+    shoot(page, "large-photo-done")
+    result = download_result(page, tmp_path)
+    assert result.size == (6000, 4000)
+    # Where the tiles met (at 2x, their overlaps' middles): no step to see.
+    from enhancer.tiling.grid import plan_tiles
+
+    columns, rows = seam_lines(plan_tiles(3000, 2000), scale=2)
+    assert seam_ratio(result, columns, rows) < 1.5
+
+
+def test_made_for_an_a4_print(page, tmp_path):
+    small = tmp_path / "postcard.jpg"
+    landscape(800, 600, seed=12).save(small, "JPEG", quality=92)
+    steps.new_account_with_team(page, "print")
+    steps.open_new_enhancement(page)
+    page.get_by_label("Image file").set_input_files([small])
+    page.get_by_label("Made for").select_option(label="A4 print, 300 dpi")
+    # The smallest Enlarge that reaches A4 is chosen and shown, and the final size said.
+    expect(page.get_by_label("Enlarge")).to_have_value("8")
+    expect(page.get_by_text("3508 x 2631 at 300 dpi for A4 print, 300 dpi")).to_be_visible()
+    page.get_by_label("Format").select_option(label="JPEG")
+    page.get_by_role("button", name="Enhance").click()
+
+    card = steps.card(page, "postcard.jpg", list_name="Sent from this page")
+    expect(card.get_by_text("Done", exact=True)).to_be_visible(timeout=TILED_TIMEOUT_MS)
+    card.get_by_role("link", name="postcard.jpg", exact=True).click()
+    result = download_result(page, tmp_path)
+    assert max(result.size) == 3508 and result.size == (3508, 2631)
+    assert result.format == "JPEG"
+    assert round(result.info["dpi"][0]) == 300
