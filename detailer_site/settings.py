@@ -404,7 +404,9 @@ DETAILER_WEBHOOK_SIGNATURE_HEADER = env_str("DETAILER_WEBHOOK_SIGNATURE_HEADER",
 # this many days ago are deleted from storage; the job records stay. See enhancer/retention.py.
 DETAILER_DELETE_RESULTS_AFTER_DAYS = env_int("DETAILER_DELETE_RESULTS_AFTER_DAYS", 0)
 DETAILER_DELETE_ORIGINALS_AFTER_DAYS = env_int("DETAILER_DELETE_ORIGINALS_AFTER_DAYS", 0)
-DETAILER_MAX_UPLOAD_BYTES = env_int("DETAILER_MAX_UPLOAD_MB", 25) * 1024 * 1024
+# 160 MB holds a 50-megapixel PNG of a noisy photo (8160 x 6120 x 3 bytes = 150 MB at worst);
+# images are decoded and checked in a worker, never in the web request.
+DETAILER_MAX_UPLOAD_BYTES = env_int("DETAILER_MAX_UPLOAD_MB", 160) * 1024 * 1024
 # One request (a batch of uploads) at most; refused with 413 before its body is read.
 DETAILER_MAX_REQUEST_BYTES = env_int("DETAILER_MAX_REQUEST_MB", 200) * 1024 * 1024
 # Files one request may carry (Django's own default of 100 would answer a bare 400 to a folder

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -46,33 +48,43 @@ class StoredResult:
                 default_storage.delete(name)
 
 
-def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResult:
+def fetch_result(url: str, *, trusted_host: str | None) -> bytes:
     policy = FetchPolicy.only_hosts([trusted_host]) if trusted_host else FetchPolicy.for_user_urls()
     try:
-        fetched = fetch_image_url(
+        return fetch_image_url(
             url, max_bytes=settings.DETAILER_MAX_RESULT_BYTES, timeout=300.0, policy=policy
-        )
+        ).content
     except FetchProblem as exc:
         raise ResultProblem(
             f"The finished image could not be downloaded ({exc.message}). Press Run again to retry."
         ) from exc
 
+
+@contextmanager
+def opened_result(content: bytes) -> Iterator[Image.Image]:
+    """The API's result opened (header only) and checked: one of our three formats, no larger
+    than any artwork can be. Raises ResultProblem."""
     try:
         # Only our three decoders run on what the API sends, and its size is checked by us
         # before any pixel is decoded (Pillow's own bomb warning fires above 89 MP).
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(fetched.content), formats=list(RESULT_FORMATS)) as image:
-                width, height = image.size
-                if width * height > RESULT_MAX_PIXELS:
+            with Image.open(io.BytesIO(content), formats=list(RESULT_FORMATS)) as image:
+                if image.width * image.height > RESULT_MAX_PIXELS:
                     raise ResultProblem("The API sent a result larger than any it can make.")
-                extension = RESULT_FORMATS[image.format]
-                thumbnail = make_thumbnail(image)
+                yield image
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ResultProblem("The API sent a result that is not a readable image.") from exc
 
+
+def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResult:
+    fetched = fetch_result(url, trusted_host=trusted_host)
+    with opened_result(fetched) as image:
+        width, height = image.size
+        extension = RESULT_FORMATS[image.format]
+        thumbnail = make_thumbnail(image)
     name = f"results/{job.id}-{job.scale}x.{extension}"
-    content, has_credentials, note = with_credentials(job, fetched.content, name, width, height)
+    content, has_credentials, note = with_credentials(job, fetched, name, width, height)
     result_name = default_storage.save(name, ContentFile(content))
     thumbnail_name = default_storage.save(f"thumbnails/{job.id}.webp", ContentFile(thumbnail))
     return StoredResult(
@@ -88,27 +100,12 @@ def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResul
 
 
 def store_part(job: Job, url: str, *, trusted_host: str | None) -> str:
-    """A tile's result (or a result still to be finished) as the API sent it, checked to be one
-    of our formats within the size an artwork can have. Returns its storage name."""
-    policy = FetchPolicy.only_hosts([trusted_host]) if trusted_host else FetchPolicy.for_user_urls()
-    try:
-        fetched = fetch_image_url(
-            url, max_bytes=settings.DETAILER_MAX_RESULT_BYTES, timeout=300.0, policy=policy
-        )
-    except FetchProblem as exc:
-        raise ResultProblem(
-            f"The finished image could not be downloaded ({exc.message}). Press Run again to retry."
-        ) from exc
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(fetched.content), formats=list(RESULT_FORMATS)) as image:
-                if image.width * image.height > RESULT_MAX_PIXELS:
-                    raise ResultProblem("The API sent a result larger than any it can make.")
-                extension = RESULT_FORMATS[image.format]
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ResultProblem("The API sent a result that is not a readable image.") from exc
-    return default_storage.save(f"parts/{job.id}.{extension}", ContentFile(fetched.content))
+    """A tile's result (or a result still to be finished) as the API sent it, checked like any
+    result but not decoded (it is joined in bounded memory later). Returns its storage name."""
+    fetched = fetch_result(url, trusted_host=trusted_host)
+    with opened_result(fetched) as image:
+        extension = RESULT_FORMATS[image.format]
+    return default_storage.save(f"parts/{job.id}.{extension}", ContentFile(fetched))
 
 
 def with_credentials(

@@ -17,6 +17,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from enhancer.models import Job, Team
+from enhancer.tiling.jobs import delete_tile_files
 
 # Enough per pass to keep a sweep short; the rest waits for the next one.
 BATCH = 500
@@ -58,6 +59,8 @@ def expire_files(now: datetime | None = None) -> Expired:
         ).exclude(original="")
         for job in old.order_by("finished_at")[:BATCH]:
             job.original.storage.delete(job.original.name)
+            if job.tile_count:  # its tiles' inputs, and results kept for Run again
+                delete_tile_files(job, original_goes=True, forget=False)
             originals += Job.objects.filter(pk=job.pk, original=job.original.name).update(
                 original="", files_deleted_at=now
             )

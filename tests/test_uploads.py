@@ -81,7 +81,7 @@ def test_the_form_says_the_limits_for_the_browser_to_check(owner_client, setting
     assert f'data-max-upload-bytes="{settings.DETAILER_MAX_UPLOAD_BYTES}"' in page
     assert f'data-max-request-bytes="{settings.DETAILER_MAX_REQUEST_BYTES}"' in page
     assert 'data-max-files="500"' in page  # a folder of 200 photos goes in one sending
-    assert "Up to 25 MB each." in page
+    assert "Up to 160 MB each." in page
 
 
 def test_a_post_with_only_an_oversized_file_says_so(owner_client, settings):

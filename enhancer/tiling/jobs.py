@@ -452,9 +452,9 @@ def delete_parts(job: Job, names: list[str]) -> None:
     Job.all_objects.filter(parent_id=job.pk).update(result="")
 
 
-def delete_tile_files(job: Job, *, original_goes: bool) -> None:
-    """A deleted job's tile files: results and inputs no other job holds, and the reduced
-    whole when the original itself goes."""
+def delete_tile_files(job: Job, *, original_goes: bool, forget: bool = True) -> None:
+    """A deleted (or expired) job's tile files: results and inputs no other job holds, and the
+    reduced whole when the original itself goes. `forget`: the engine's copies too."""
     for tile in Job.all_objects.filter(parent_id=job.pk):
         for field_name in ("result", "original"):
             name = getattr(tile, field_name).name
@@ -465,8 +465,9 @@ def delete_tile_files(job: Job, *, original_goes: bool) -> None:
                 .exists()
             ):
                 default_storage.delete(name)
-        from enhancer.erasure import forget_at_engine
+        if forget:
+            from enhancer.erasure import forget_at_engine
 
-        forget_at_engine(tile)
+            forget_at_engine(tile)
     if original_goes and job.original:
         default_storage.delete(whole_name(job.original.name))

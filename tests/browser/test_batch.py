@@ -18,7 +18,9 @@ def test_a_batch_of_three_downloads_as_one_zip(page, test_images):
     files = [test_images.second, test_images.jpeg_named_png, test_images.too_large]
     page.get_by_label("Image file").set_input_files(files)
     # Before sending, the page already says the big one goes in tiles, at full resolution.
-    expect(page.get_by_text(re.compile(r"1400 x 1200 becomes 2800 x 2400 · sent as 2 tiles"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"1400 x 1200 becomes 2800 x 2400 · sent as 2 tiles"))
+    ).to_be_visible()
     steps.choose_settings(page, enlarge="2x", detail="Medium")
     page.get_by_role("button", name="Enhance").click()
 

@@ -97,3 +97,38 @@ def test_made_for_an_a4_print(page, tmp_path):
     assert max(result.size) == 3508 and result.size == (3508, 2631)
     assert result.format == "JPEG"
     assert round(result.info["dpi"][0]) == 300
+
+
+def test_a_large_photo_on_the_cloud_is_six_api_jobs_and_joins_without_a_seam(
+    page, tmp_path, cloud_server
+):
+    """The scripted cloud stand-in answers each tile with a tone of its own, as a generative
+    model does: the blended overlaps must hide it."""
+    from tests.browser.test_cloud import GOOD_KEY, save_cloud_settings
+    from tests.cloud_standin import CloudStandIn
+
+    cloud_server.reset()
+    cloud = CloudStandIn(cloud_server)
+    big = tmp_path / "harbour-cloud.jpg"
+    landscape(3000, 2000, seed=13).save(big, "JPEG", quality=92)
+    steps.new_account_with_team(page, "largecloud")
+    save_cloud_settings(page, GOOD_KEY)
+    steps.open_new_enhancement(page)
+    page.get_by_label("Image file").set_input_files([big])
+    expect(
+        page.get_by_text(
+            "3000 x 2000 becomes 6000 x 4000 · sent as 6 tiles (6 API jobs, one per tile)"
+        )
+    ).to_be_visible()
+    page.get_by_role("button", name="Enhance").click()
+
+    card = steps.card(page, "harbour-cloud.jpg", list_name="Sent from this page")
+    expect(card.get_by_text("Done", exact=True)).to_be_visible(timeout=TILED_TIMEOUT_MS)
+    assert len(cloud.artworks) == 6  # one artwork per tile, each billed
+    card.get_by_role("link", name="harbour-cloud.jpg", exact=True).click()
+    result = download_result(page, tmp_path)
+    assert result.size == (6000, 4000)
+    from enhancer.tiling.grid import plan_tiles
+
+    columns, rows = seam_lines(plan_tiles(3000, 2000), scale=2)
+    assert seam_ratio(result, columns, rows) < 1.5
