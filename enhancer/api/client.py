@@ -156,11 +156,14 @@ class ApiClient:
         seed: int | None = None,
         webhook: str | None = None,
         output_format: str | None = None,
-        extensions: dict | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> Artwork:
         """POST /v2/artworks/detailer-upscaler. Unset options are omitted so the server applies
-        its own defaults; the server validates ranges (A6). `extensions`: fields of our own
-        built-in engine (a tile's place in its image), never sent to the cloud."""
+        its own defaults; the server validates ranges (A6).
+
+        `extensions` are extra fields merged into the body, for the built-in engine's own
+        extensions of the contract (e.g. `tile`); never send them to the cloud. They cannot
+        replace a field named above."""
         if not isinstance(image_url, str) or not image_url:
             raise ValueError("image_url is required")
         fields = {
@@ -173,7 +176,11 @@ class ApiClient:
             "outputFormat": output_format,
         }
         body = {name: value for name, value in fields.items() if value is not None}
-        body.update(extensions or {})
+        if extensions:
+            clashes = sorted(set(extensions) & set(fields))
+            if clashes:
+                raise ValueError(f"extensions may not replace {', '.join(clashes)}")
+            body.update(extensions)
         status, data = self._call("POST", CREATE_PATH, body=body)
         return self._artwork(data, "POST", CREATE_PATH, status)
 

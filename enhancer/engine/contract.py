@@ -19,6 +19,9 @@ SCALE_FACTORS = (1, 2, 4, 8)  # A6: other values are refused with 400
 LEVELS = (1, 2, 3)
 OUTPUT_FORMATS = ("auto", "png", "webp")
 SEED_MAX = 2_147_483_647
+# The largest whole image a tile may belong to, per side: beyond any output we would produce.
+TILE_IMAGE_MAX_SIDE = 1_000_000
+TILE_FIELDS = ("left", "top", "imageWidth", "imageHeight", "contextUrl")
 URL_MAX_LENGTH = 2048
 
 REASONS = {
@@ -55,6 +58,28 @@ def error_response(status: int, message: str, *, retry_after: int | None = None)
 
 
 @dataclass(frozen=True)
+class TileRequest:
+    """The engine's own extension (not the cloud's): ``tile`` = where this image sits in a
+    larger one enhanced in tiles, and a URL of that whole image reduced to fit the area limit,
+    so steps that see beyond a pixel's neighbours agree across tiles (pipeline.TilePlace)."""
+
+    left: int
+    top: int
+    image_width: int
+    image_height: int
+    context_url: str
+
+    def as_parameters(self) -> dict[str, Any]:
+        return {
+            "left": self.left,
+            "top": self.top,
+            "imageWidth": self.image_width,
+            "imageHeight": self.image_height,
+            "contextUrl": self.context_url,
+        }
+
+
+@dataclass(frozen=True)
 class CreateRequest:
     image_url: str
     scale_factor: int
@@ -63,6 +88,7 @@ class CreateRequest:
     seed: int | None
     webhook: str | None
     output_format: str
+    tile: TileRequest | None = None
 
     def as_parameters(self) -> dict[str, Any]:
         """The parameters object the artwork echoes back, in the contract's names."""
@@ -77,6 +103,8 @@ class CreateRequest:
             parameters["seed"] = self.seed
         if self.webhook is not None:
             parameters["webhook"] = self.webhook
+        if self.tile is not None:
+            parameters["tile"] = self.tile.as_parameters()
         return parameters
 
 
@@ -104,6 +132,36 @@ def _level(body: dict, field: str, meaning: str) -> int:
     return value
 
 
+def parse_tile(value: Any) -> TileRequest:
+    """The ``tile`` extension, checked as strictly as the contract's own fields. Whether the
+    image fetched fits inside at that place is checked once it is fetched (views.py)."""
+    if not isinstance(value, dict):
+        raise ContractError(400, "tile must be an object with " + ", ".join(TILE_FIELDS) + ".")
+    unknown = sorted(set(value) - set(TILE_FIELDS))
+    if unknown:
+        raise ContractError(400, f"tile has unknown fields: {', '.join(unknown)}.")
+    numbers = {}
+    for field in TILE_FIELDS[:4]:
+        number = value.get(field)
+        least = 1 if field.startswith("image") else 0
+        if not _is_integer(number) or not least <= number <= TILE_IMAGE_MAX_SIDE:
+            raise ContractError(
+                400, f"tile.{field} must be a whole number from {least} to {TILE_IMAGE_MAX_SIDE}."
+            )
+        numbers[field] = number
+    if numbers["left"] >= numbers["imageWidth"] or numbers["top"] >= numbers["imageHeight"]:
+        raise ContractError(400, "tile.left and tile.top must be inside the image.")
+    if "contextUrl" not in value:
+        raise ContractError(400, "tile.contextUrl is required.")
+    return TileRequest(
+        left=numbers["left"],
+        top=numbers["top"],
+        image_width=numbers["imageWidth"],
+        image_height=numbers["imageHeight"],
+        context_url=_http_url(value["contextUrl"], "tile.contextUrl"),
+    )
+
+
 def parse_create_request(body: Any) -> CreateRequest:
     if not isinstance(body, dict):
         raise ContractError(400, "The request body must be a JSON object.")
@@ -129,6 +187,8 @@ def parse_create_request(body: Any) -> CreateRequest:
     if output_format not in OUTPUT_FORMATS:
         raise ContractError(400, "outputFormat must be one of auto, png or webp.")
 
+    tile = parse_tile(body["tile"]) if body.get("tile") is not None else None
+
     return CreateRequest(
         image_url=image_url,
         scale_factor=scale_factor,
@@ -137,6 +197,7 @@ def parse_create_request(body: Any) -> CreateRequest:
         seed=seed,
         webhook=webhook,
         output_format=output_format,
+        tile=tile,
     )
 
 

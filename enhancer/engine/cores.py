@@ -9,17 +9,21 @@ A core is the most faithful upscaler we have; everything the user steers (``deta
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
 
 __all__ = [
+    "ClaheTables",
     "ClassicalCore",
     "UpscaleCore",
     "available_cores",
     "box_mean",
     "clahe",
+    "clahe_apply",
+    "clahe_tables",
     "get_core",
     "guided_smooth",
     "lanczos_rows",
@@ -171,43 +175,82 @@ def guided_smooth(y: np.ndarray, radius: int, eps: float) -> np.ndarray:
     return box_mean(a, radius) * y + box_mean(b, radius)
 
 
-def clahe(y: np.ndarray, clip_limit: float, grid: int = 8) -> np.ndarray:
-    """Contrast-limited adaptive histogram equalisation of a 0..1 plane, bilinear between tiles.
+@dataclass(frozen=True, eq=False)
+class ClaheTables:
+    """CLAHE's lookup tables: one per cell of a ``rows`` x ``columns`` grid laid over a
+    ``height`` x ``width`` plane, each mapping 256 luma bins to 0..1."""
 
-    Tiles are about an eighth of the image each way, as in OpenCV's default.
+    lut: np.ndarray  # float32, (rows * columns * 256,)
+    rows: int
+    columns: int
+    height: int
+    width: int
+
+
+def clahe_tables(
+    y: np.ndarray, clip_limit: float, grid: int = 8, *, size: tuple[int, int] | None = None
+) -> ClaheTables:
+    """The tables of :func:`clahe` for plane ``y``.
+
+    ``size`` (height, width) is the plane the grid is meant for when ``y`` is a reduced copy of
+    it (a tiled image's context): the cell count follows the full size, the histograms come
+    from ``y``, and the tables are applied to the full plane's pixels by :func:`clahe_apply`.
     """
     h, w = y.shape
-    ty, tx = max(1, min(grid, h // 16)), max(1, min(grid, w // 16))
+    full_h, full_w = size or (h, w)
+    ty, tx = max(1, min(grid, full_h // 16)), max(1, min(grid, full_w // 16))
     y_edges, x_edges = np.linspace(0, h, ty + 1), np.linspace(0, w, tx + 1)
     row_tile = np.minimum(np.searchsorted(y_edges, np.arange(h), side="right") - 1, ty - 1)
     col_tile = np.minimum(np.searchsorted(x_edges, np.arange(w), side="right") - 1, tx - 1)
-    # Nearest of 256 bins, for the histograms and the lookups alike: luma of 8-bit RGB is
-    # within half a level of one, so finer bins would double the work for nothing visible.
-    bins = (np.clip(y, 0, 1) * np.float32(255) + np.float32(0.5)).astype(np.intp)
     tile = row_tile[:, None] * tx + col_tile[None, :]
-    hist = np.bincount((tile * 256 + bins).ravel(), minlength=ty * tx * 256)
+    hist = np.bincount((tile * 256 + _bins(y)).ravel(), minlength=ty * tx * 256)
     hist = hist.reshape(ty * tx, 256).astype(np.float64)
     limit = np.maximum(clip_limit * hist.sum(1, keepdims=True) / 256, 1)
     excess = np.maximum(hist - limit, 0).sum(1, keepdims=True)
     hist = np.minimum(hist, limit) + excess / 256
     lut = ((np.cumsum(hist, 1) - hist / 2) / hist.sum(1, keepdims=True)).astype(np.float32)
-    lut = lut.ravel()
+    return ClaheTables(lut.ravel(), ty, tx, full_h, full_w)
 
-    def tile_weights(n: int, edges: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
+
+def _bins(y: np.ndarray) -> np.ndarray:
+    # Nearest of 256 bins, for the histograms and the lookups alike: luma of 8-bit RGB is
+    # within half a level of one, so finer bins would double the work for nothing visible.
+    return (np.clip(y, 0, 1) * np.float32(255) + np.float32(0.5)).astype(np.intp)
+
+
+def clahe_apply(y: np.ndarray, tables: ClaheTables, top: int = 0, left: int = 0) -> np.ndarray:
+    """Map plane ``y``, whose first pixel is at (``top``, ``left``) of the plane the tables
+    were made for, bilinearly between the cells' tables by absolute position: tiles of one
+    image mapped with the same tables agree where they overlap."""
+    h, w = y.shape
+    ty, tx, lut = tables.rows, tables.columns, tables.lut
+    bins = _bins(y)
+
+    def tile_weights(n: int, offset: int, length: int, count: int) -> tuple[np.ndarray, ...]:
+        edges = np.linspace(0, length, count + 1)
         centres = (edges[:-1] + edges[1:]) / 2
-        pos = np.clip(np.interp(np.arange(n) + 0.5, centres, np.arange(count)), 0, count - 1)
+        where = np.arange(offset, offset + n) + 0.5
+        pos = np.clip(np.interp(where, centres, np.arange(count)), 0, count - 1)
         lo = np.floor(pos).astype(np.intp)
         return lo, np.minimum(lo + 1, count - 1), (pos - lo).astype(np.float32)
 
-    r0, r1, wy = tile_weights(h, y_edges, ty)
-    c0, c1, wx = tile_weights(w, x_edges, tx)
+    r0, r1, wy = tile_weights(h, top, tables.height, ty)
+    c0, c1, wx = tile_weights(w, left, tables.width, tx)
 
     def mapped(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         return lut[(rows[:, None] * tx + cols[None, :]) * 256 + bins]
 
-    top = mapped(r0, c0) * (1 - wx) + mapped(r0, c1) * wx
-    bottom = mapped(r1, c0) * (1 - wx) + mapped(r1, c1) * wx
-    return top * (1 - wy[:, None]) + bottom * wy[:, None]
+    upper = mapped(r0, c0) * (1 - wx) + mapped(r0, c1) * wx
+    lower = mapped(r1, c0) * (1 - wx) + mapped(r1, c1) * wx
+    return upper * (1 - wy[:, None]) + lower * wy[:, None]
+
+
+def clahe(y: np.ndarray, clip_limit: float, grid: int = 8) -> np.ndarray:
+    """Contrast-limited adaptive histogram equalisation of a 0..1 plane, bilinear between tiles.
+
+    Tiles are about an eighth of the image each way, as in OpenCV's default.
+    """
+    return clahe_apply(y, clahe_tables(y, clip_limit, grid))
 
 
 def local_range(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

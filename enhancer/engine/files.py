@@ -18,6 +18,17 @@ def input_name(name: str) -> str:
     return f"{INPUTS}/{name}"
 
 
+# A tiled artwork's context (the whole image reduced, the `tile` extension) is kept beside its
+# input under the artwork's id, so the clean-ups that go by id find it too.
+CONTEXT_EXTENSIONS = ("png", "jpg", "webp")
+
+
+def context_name(artwork_id: str, image_format: str) -> str:
+    """The bare name of an artwork's context image (in INPUTS, like Artwork.input_file)."""
+    extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[image_format]
+    return f"{artwork_id}.context.{extension}"
+
+
 def result_name(artwork_id: str, name: str) -> str | None:
     """The storage name behind a result URL, or None for a name that is not one of ours."""
     if not SAFE_NAME.match(name):

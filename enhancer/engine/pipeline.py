@@ -34,6 +34,8 @@ from .cores import (
     UpscaleCore,
     box_mean,
     clahe,
+    clahe_apply,
+    clahe_tables,
     get_core,
     guided_smooth,
     lanczos_rows,
@@ -45,6 +47,7 @@ from .cores import (
 __all__ = [
     "EnhanceSettings",
     "EnhancedFile",
+    "TilePlace",
     "UpscaleCore",
     "choose_format",
     "encode_image",
@@ -78,12 +81,38 @@ PNG_COMPRESS_LEVEL = 1
 
 
 @dataclass(frozen=True)
+class TilePlace:
+    """Where the image being enhanced sits in a larger one that is enhanced in tiles (the
+    engine's own extension of the contract, ``tile``): its top-left corner and the whole
+    image's size, in input pixels. With it, the steps that look beyond a pixel's neighbours
+    (CLAHE's grid of tables, the grain's pattern) are laid over the whole image instead of
+    restarting at each tile, so neighbouring tiles agree where they overlap."""
+
+    left: int
+    top: int
+    image_width: int
+    image_height: int
+
+    def __post_init__(self) -> None:
+        if min(self.left, self.top) < 0 or min(self.image_width, self.image_height) < 1:
+            raise ValueError("a tile's place must be inside an image of at least 1 x 1")
+
+    def check_fits(self, width: int, height: int) -> None:
+        if self.left + width > self.image_width or self.top + height > self.image_height:
+            raise ValueError(
+                f"a {width} x {height} tile at ({self.left}, {self.top}) does not fit in "
+                f"{self.image_width} x {self.image_height}"
+            )
+
+
+@dataclass(frozen=True)
 class EnhanceSettings:
     scale: int = 2  # 1, 2, 4, 8 (1 = same size, detail only)
     details: int = 2  # 1..3: how much fine detail is recovered and sharpened
     modification: int = 2  # 1..3: how far tones and texture may move from the input
     seed: int | None = None  # makes the grain of modification 3 repeatable; None = random
     output_format: str = "auto"  # "auto" (= webp), "png", "webp"
+    tile: TilePlace | None = None  # set when this image is one tile of a larger one
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -233,13 +262,20 @@ def _bleed_under_transparency(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 _NOISE_LEVEL = 1.5 / 255
 
 
-def _enhance_low_res(rgb: np.ndarray, look: _Look) -> np.ndarray:
+LocalContrast = Callable[[np.ndarray], np.ndarray]
+
+
+def _enhance_low_res(
+    rgb: np.ndarray, look: _Look, local_contrast: LocalContrast | None = None
+) -> np.ndarray:
+    """``local_contrast`` replaces the image's own CLAHE (a tile uses the whole image's)."""
     if not look.changes_low_res:
         return rgb
     y = luma(rgb)
     new_y = y
     if look.contrast:
-        new_y = new_y + np.float32(look.contrast) * (clahe(new_y, look.contrast_clip) - new_y)
+        equalised = local_contrast(new_y) if local_contrast else clahe(new_y, look.contrast_clip)
+        new_y = new_y + np.float32(look.contrast) * (equalised - new_y)
     if look.detail_boost:
         # eps = 0.05^2: texture below ~5% local contrast is lifted, larger edges are left to the
         # sharpening stages (boosting them here would draw halos). Soft coring spares the
@@ -273,13 +309,17 @@ def _grain_tiles(seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _grain(tiles: tuple[np.ndarray, ...], row0: int, rows: int, width: int) -> np.ndarray:
-    """Noise for output rows [row0, row0 + rows): the sum of both tiles, int16."""
+def _grain(
+    tiles: tuple[np.ndarray, ...], row0: int, rows: int, width: int, col0: int = 0
+) -> np.ndarray:
+    """Noise for output rows [row0, row0 + rows) and columns [col0, col0 + width): the sum of
+    both tiles, int16. ``col0`` is non-zero for a tile of a larger image (``TilePlace``)."""
     out = np.zeros((rows, width), np.int16)
     for tile in tiles:
         n = tile.shape[0]
         band = tile[np.arange(row0, row0 + rows) % n]
-        out += np.tile(band, (1, -(-width // n)))[:, :width]
+        shift = col0 % n
+        out += np.tile(band, (1, -(-(width + shift) // n)))[:, shift : shift + width]
     return out
 
 
@@ -302,9 +342,15 @@ _FINISH_HALO = 4
 
 
 def _finish(
-    strip: Image.Image, look: _Look, scale: int, grain: tuple[np.ndarray, ...], row0: int
+    strip: Image.Image,
+    look: _Look,
+    scale: int,
+    grain: tuple[np.ndarray, ...],
+    row0: int,
+    col0: int = 0,
 ) -> Image.Image:
-    """Output-resolution touches on one RGB strip whose first row is output row ``row0``.
+    """Output-resolution touches on one RGB strip whose first pixel is at output row ``row0``,
+    column ``col0`` (of the whole image, for a tile).
 
     Everything here runs on 8- and 16-bit planes, mostly in Pillow's C code: at 8x there are 95
     million pixels, and float32 NumPy passes over them took longer than the Lanczos resize.
@@ -321,7 +367,7 @@ def _finish(
         new_y = np.clip(sharp, lo, hi)
     if look.grain:
         amplitude = _grain_amplitude(look.grain)[np.asarray(gray)]
-        noise = _grain(grain, row0, strip.height, strip.width)
+        noise = _grain(grain, row0, strip.height, strip.width, col0)
         new_y = new_y + ((amplitude * noise + (1 << _GRAIN_SHIFT - 1)) >> _GRAIN_SHIFT)
     # Add the same luma delta to R, G and B (chroma untouched), biased by 128 to fit in uint8.
     delta = Image.fromarray(np.clip(new_y - y + 128, 0, 255).astype(np.uint8), "L")
@@ -358,6 +404,8 @@ def _render(
 ) -> Image.Image:
     look, scale = _look(settings), settings.scale
     h, w = rgb.shape[:2]
+    # A tile's grain is indexed by its pixels' places in the whole output, so tiles share it.
+    top, left = (settings.tile.top, settings.tile.left) if settings.tile else (0, 0)
     upscale = _strip_source(rgb, core, scale)
     grain = _grain_tiles(settings.seed) if look.grain else ()
     # Input rows of real neighbours the finishing needs above and below a strip.
@@ -372,7 +420,7 @@ def _render(
         a, b = max(0, r0 - margin), min(h, r1 + margin)
         strip = upscale(a, b)
         if look.changes_high_res:
-            strip = _finish(strip, look, scale, grain, a * scale)
+            strip = _finish(strip, look, scale, grain, (top + a) * scale, left * scale)
         if a != r0 or b != r1:
             strip = strip.crop((0, (r0 - a) * scale, w * scale, (r1 - a) * scale))
         if alpha_image is not None:
@@ -384,14 +432,42 @@ def _render(
 
 
 def enhance_image(
-    image: Image.Image, settings: EnhanceSettings, core: UpscaleCore | None = None
+    image: Image.Image,
+    settings: EnhanceSettings,
+    core: UpscaleCore | None = None,
+    *,
+    context: Image.Image | None = None,
 ) -> Image.Image:
-    """Enhance and enlarge ``image``; the result is a new RGB or RGBA image without metadata."""
+    """Enhance and enlarge ``image``; the result is a new RGB or RGBA image without metadata.
+
+    For a tile (``settings.tile``), ``context`` is the whole image, reduced to any size with
+    its proportions: CLAHE's tables come from it. Without one, the tile gets its own CLAHE
+    (tiles then disagree in tone; only the grain is shared).
+    """
     rgb, alpha = prepare_input(image)
     if alpha is not None:
         rgb = _bleed_under_transparency(rgb, alpha)
-    rgb = _enhance_low_res(rgb, _look(settings))
+    look = _look(settings)
+    local_contrast = None
+    if settings.tile is not None:
+        settings.tile.check_fits(rgb.shape[1], rgb.shape[0])
+        if look.contrast:
+            local_contrast = _tile_contrast(settings.tile, look.contrast_clip, context)
+    rgb = _enhance_low_res(rgb, look, local_contrast)
     return _render(rgb, alpha, core or get_core(), settings)
+
+
+def _tile_contrast(
+    place: TilePlace, clip_limit: float, context: Image.Image | None
+) -> LocalContrast:
+    """CLAHE for one tile with the whole image's grid and tables: the 8 x 8 cells are laid
+    over the whole image, their histograms taken from the context (the whole image reduced),
+    and each tile pixel mapped by its place in the whole image."""
+    if context is None:
+        return lambda y: clahe(y, clip_limit)  # the tile's own, as without a place
+    size = (place.image_height, place.image_width)
+    tables = clahe_tables(luma(prepare_input(context)[0]), clip_limit, size=size)
+    return lambda y: clahe_apply(y, tables, place.top, place.left)
 
 
 # --- output --------------------------------------------------------------------------------
@@ -477,10 +553,19 @@ def enhance_file(
     destination: Path,
     settings: EnhanceSettings,
     core: UpscaleCore | None = None,
+    *,
+    context: Path | BinaryIO | None = None,
 ) -> EnhancedFile:
-    """Read ``source``, enhance it and write ``destination`` + ".png"/".webp"."""
+    """Read ``source``, enhance it and write ``destination`` + ".png"/".webp".
+
+    ``context``: for a tile, the whole image reduced (see :func:`enhance_image`)."""
+    whole = None
+    if context is not None:
+        with Image.open(context) as opened:
+            opened.load()
+            whole = opened.copy()
     with Image.open(source) as image:
         image.load()
-        result = enhance_image(image, settings, core)
+        result = enhance_image(image, settings, core, context=whole)
     with contextlib.closing(result):
         return encode_image(result, destination, settings.output_format)

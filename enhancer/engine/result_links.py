@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from enhancer.engine.files import RESULTS, input_name
+from enhancer.engine.files import CONTEXT_EXTENSIONS, RESULTS, input_name
 
 SALT = "detailer.engine.result-url"
 
@@ -46,10 +46,14 @@ def is_valid(artwork_id: str, name: str, expires: str, given: str) -> bool:
 
 
 def remove_files(artwork_id: str, input_file: str) -> None:
-    """Delete the engine's copies of one artwork, wherever storage keeps them: its input and
-    its results."""
+    """Delete the engine's copies of one artwork, wherever storage keeps them: its input (and
+    a tile's context image) and its results."""
     if input_file:
         default_storage.delete(input_name(input_file))
+        if input_file.split(".", 1)[0] == artwork_id:
+            # A tile's context, if any: the name is known but for the format.
+            for extension in CONTEXT_EXTENSIONS:
+                default_storage.delete(input_name(f"{artwork_id}.context.{extension}"))
     folder = f"{RESULTS}/{artwork_id}"
     if default_storage.exists(folder) or getattr(default_storage, "bucket_name", None):
         for name in default_storage.listdir(folder)[1]:

@@ -22,7 +22,7 @@ from django_tasks import task
 if TYPE_CHECKING:
     from enhancer.engine.pipeline import EnhanceSettings
 
-from enhancer.engine.files import input_name, result_name
+from enhancer.engine.files import CONTEXT_EXTENSIONS, input_name, result_name
 from enhancer.engine.models import Artwork
 from enhancer.engine.result_links import remove_files
 from enhancer.net import FetchPolicy, FetchProblem, post_json
@@ -39,7 +39,7 @@ FAILURE_MESSAGE = "The image could not be processed."
 # A queue of its own: a long 8x job must never hold up submitting, polling or collecting.
 @task(queue_name="engine")
 def process_artwork(artwork_id: str) -> str:
-    from enhancer.engine.pipeline import EnhanceSettings
+    from enhancer.engine.pipeline import EnhanceSettings, TilePlace
 
     artwork = Artwork.objects.filter(pk=artwork_id).first()
     if artwork is None:
@@ -61,6 +61,14 @@ def process_artwork(artwork_id: str) -> str:
         modification=params["modification"],
         seed=params.get("seed"),
         output_format=params.get("outputFormat", "auto"),
+        tile=TilePlace(
+            left=params["tile"]["left"],
+            top=params["tile"]["top"],
+            image_width=params["tile"]["imageWidth"],
+            image_height=params["tile"]["imageHeight"],
+        )
+        if params.get("tile")
+        else None,
     )
     clock = time.monotonic()
     try:
@@ -105,12 +113,30 @@ def enhance_stored(artwork: Artwork, options: EnhanceSettings) -> str:
         with source.open("wb") as copy:
             for chunk in iter_chunks(input_name(artwork.input_file)):
                 copy.write(chunk)
-        result = enhance_file(source, Path(scratch) / "result", options)
+        context = None
+        if options.tile is not None:
+            context = copy_context(str(artwork.id), Path(scratch))
+        result = enhance_file(source, Path(scratch) / "result", options, context=context)
         with result.path.open("rb") as produced:
             stored = default_storage.save(
                 result_name(str(artwork.id), result.path.name), File(produced)
             )
     return PurePath(stored).name
+
+
+def copy_context(artwork_id: str, scratch: Path) -> Path | None:
+    """A tiled artwork's context image (views.py stored it beside the input), copied into
+    `scratch`; None when it is gone (the tile is then enhanced with its own CLAHE)."""
+    for extension in CONTEXT_EXTENSIONS:
+        name = input_name(f"{artwork_id}.context.{extension}")
+        if default_storage.exists(name):
+            copy = scratch / f"context.{extension}"
+            with copy.open("wb") as out:
+                for chunk in iter_chunks(name):
+                    out.write(chunk)
+            return copy
+    logger.warning("Context image of tiled artwork %s is missing", artwork_id)
+    return None
 
 
 def sign(body: bytes, secret: str) -> str:

@@ -21,11 +21,12 @@ from enhancer.engine import tasks
 from enhancer.engine.auth import authenticate
 from enhancer.engine.contract import (
     ContractError,
+    TileRequest,
     error_response,
     parse_create_request,
     serialize_artwork,
 )
-from enhancer.engine.files import input_name, result_name
+from enhancer.engine.files import context_name, input_name, result_name
 from enhancer.engine.models import Artwork, mask_url
 from enhancer.engine.result_links import is_valid, remove_files
 from enhancer.images import AREA_LIMIT, ImageProblem, inspect_image
@@ -87,6 +88,7 @@ def create_artwork(request: HttpRequest) -> HttpResponse:
         )
 
     image = fetch_input(params.image_url)
+    context = fetch_tile_context(params.tile, image) if params.tile else None
     parameters = params.as_parameters()
     if params.webhook:
         parameters["webhook"] = mask_url(params.webhook)  # the real one only encrypted
@@ -95,6 +97,10 @@ def create_artwork(request: HttpRequest) -> HttpResponse:
     name = f"{artwork.id}.{image_extension(image.format)}"
     stored = default_storage.save(input_name(name), ContentFile(image.content))
     artwork.input_file = PurePath(stored).name
+    if context is not None:
+        default_storage.save(
+            input_name(context_name(str(artwork.id), context.format)), ContentFile(context.content)
+        )
     with transaction.atomic():
         artwork.save()
         transaction.on_commit(lambda: tasks.process_artwork.enqueue(str(artwork.id)))
@@ -105,10 +111,25 @@ def create_artwork(request: HttpRequest) -> HttpResponse:
 class FetchedImage:
     content: bytes
     format: str
+    width: int = 0
+    height: int = 0
 
 
-def fetch_input(url: str) -> FetchedImage:
+def fetch_tile_context(tile: TileRequest, image: FetchedImage) -> FetchedImage:
+    """The tile extension: the tile must fit the whole image at its place, and the whole
+    image reduced (its context) is fetched and checked like the input itself."""
+    if tile.left + image.width > tile.image_width or tile.top + image.height > tile.image_height:
+        raise ContractError(
+            400,
+            f"The image ({image.width} x {image.height}) does not fit inside "
+            f"{tile.image_width} x {tile.image_height} at ({tile.left}, {tile.top}) (tile).",
+        )
+    return fetch_input(tile.context_url, field="tile.contextUrl")
+
+
+def fetch_input(url: str, field: str = "") -> FetchedImage:
     """Download and check the input image, or answer 400 saying what is wrong with it."""
+    named = f" ({field})" if field else ""
     try:
         fetched = fetch_image_url(
             url,
@@ -117,18 +138,18 @@ def fetch_input(url: str) -> FetchedImage:
             policy=FetchPolicy.only_hosts(settings.DETAILER_ENGINE_IMAGE_HOSTS),
         )
     except FetchProblem as exc:
-        raise ContractError(400, f"The image could not be fetched: {exc.message}") from exc
+        raise ContractError(400, f"The image{named} could not be fetched: {exc.message}") from exc
     try:
         info = inspect_image(fetched.content)
     except ImageProblem as exc:
-        raise ContractError(400, exc.message) from exc
+        raise ContractError(400, exc.message + named) from exc
     if info.area > AREA_LIMIT:
         raise ContractError(
             400,
-            f"The image is {info.width} x {info.height} = {info.area:,} pixels; "
+            f"The image{named} is {info.width} x {info.height} = {info.area:,} pixels; "
             f"the limit is {AREA_LIMIT:,} pixels (e.g. 1216 x 1216).",
         )
-    return FetchedImage(fetched.content, info.format)
+    return FetchedImage(fetched.content, info.format, info.width, info.height)
 
 
 def image_extension(image_format: str) -> str:

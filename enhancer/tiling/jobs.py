@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 
+import pyvips
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -394,6 +395,9 @@ def join_and_store(job: Job, parts: list[tuple[TileRect, str]]) -> dict:
     from enhancer.tiling.output import finish, thumbnail
     from enhancer.tiling.stitch import stitch
 
+    # libvips' operation cache would keep every tile's pixels alive for the whole join: the
+    # join reads each tile once, so a cache only costs memory (figures in stitch.py).
+    pyvips.cache_set_max(0)
     target = TARGETS.get(job.made_for)
     final = (
         (job.final_width, job.final_height)
