@@ -458,6 +458,8 @@ LOGGING = {
     "loggers": {
         "django_tasks_db": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # libvips reports every thread pool it finishes at INFO.
+        "pyvips": {"level": "WARNING"},
         # Django's own handlers (a debug-only console, runserver's request log) would print
         # paths unmasked: everything goes through the one masked handler above instead.
         "django": {"handlers": [], "level": "INFO", "propagate": True},

@@ -27,16 +27,23 @@ def download_result(page, tmp_path: Path) -> Image.Image:
 
 
 def seam_ratio(image: Image.Image, columns: list[int], rows: list[int]) -> float:
-    """Mean luma step across the given borders against the mean step anywhere: about 1 when
-    the borders cannot be told from the rest of the picture."""
+    """The mean luma step across each given line against the median across its nearby peers:
+    the lines 16, 32 ... 128 px either side (lossy WebP and JPEG make every 16th line a block
+    edge, so only lines of the same phase compare). Returns the worst ratio.
+
+    A hard seam between tiles a few levels apart steps ten times the picture's own; the
+    engine's tiles agree in their overlaps to a level, and this photo's own lines near the
+    joins reach about 1.6 (measured)."""
     luma = np.asarray(image.convert("L"), dtype=np.float32)
-    across_columns = np.abs(np.diff(luma, axis=1))
-    across_rows = np.abs(np.diff(luma, axis=0))
-    steps_at = [across_columns[:, x - 1].mean() for x in columns] + [
-        across_rows[y - 1, :].mean() for y in rows
-    ]
-    everywhere = (across_columns.mean() + across_rows.mean()) / 2
-    return float(max(steps_at) / everywhere)
+    by_column = np.abs(np.diff(luma, axis=1)).mean(axis=0)  # [x - 1]: between x - 1 and x
+    by_row = np.abs(np.diff(luma, axis=0)).mean(axis=1)
+    worst = 0.0
+    for steps, lines in ((by_column, columns), (by_row, rows)):
+        for line in lines:
+            peers = [line - 1 + 16 * k for k in range(-8, 9) if k]
+            peers = [index for index in peers if 0 <= index < len(steps)]
+            worst = max(worst, float(steps[line - 1] / np.median(steps[peers])))
+    return worst
 
 
 def seam_lines(tiles, *, scale: int) -> tuple[list[int], list[int]]:
@@ -74,7 +81,12 @@ def test_a_large_photo_comes_back_whole_at_full_size(page, tmp_path, shoot):
     from enhancer.tiling.grid import plan_tiles
 
     columns, rows = seam_lines(plan_tiles(3000, 2000), scale=2)
-    assert seam_ratio(result, columns, rows) < 1.5
+    assert seam_ratio(result, columns, rows) < 2.0
+    # The measure sees a seam that is there: two tiles three levels apart, joined hard.
+    pixels = np.asarray(result.convert("RGB")).astype(np.int16)
+    pixels[:, columns[1] :] += 3
+    hard = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    assert seam_ratio(hard, [columns[1]], []) > 2.0
 
 
 def test_made_for_an_a4_print(page, tmp_path):
@@ -131,4 +143,4 @@ def test_a_large_photo_on_the_cloud_is_six_api_jobs_and_joins_without_a_seam(
     from enhancer.tiling.grid import plan_tiles
 
     columns, rows = seam_lines(plan_tiles(3000, 2000), scale=2)
-    assert seam_ratio(result, columns, rows) < 1.5
+    assert seam_ratio(result, columns, rows) < 2.0
