@@ -200,3 +200,8 @@ def _version() -> str:
         return version("detailer")
     except PackageNotFoundError:
         return "0.1.0"
+
+
+def embed_file(job, source, destination, result_name, width, height):  # TEMPORARY stand-in
+    from pathlib import Path
+    Path(destination).write_bytes(embed(job, Path(source).read_bytes(), result_name, width=width, height=height))

@@ -38,11 +38,11 @@ def seam_ratio(image: Image.Image, columns: list[int], rows: list[int]) -> float
     by_column = np.abs(np.diff(luma, axis=1)).mean(axis=0)  # [x - 1]: between x - 1 and x
     by_row = np.abs(np.diff(luma, axis=0)).mean(axis=1)
     worst = 0.0
-    for steps, lines in ((by_column, columns), (by_row, rows)):
+    for line_steps, lines in ((by_column, columns), (by_row, rows)):
         for line in lines:
             peers = [line - 1 + 16 * k for k in range(-8, 9) if k]
-            peers = [index for index in peers if 0 <= index < len(steps)]
-            worst = max(worst, float(steps[line - 1] / np.median(steps[peers])))
+            peers = [index for index in peers if 0 <= index < len(line_steps)]
+            worst = max(worst, float(line_steps[line - 1] / np.median(line_steps[peers])))
     return worst
 
 
