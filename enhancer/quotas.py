@@ -64,16 +64,13 @@ def waiting_this_month(team: Team, now: datetime | None = None):
     """Artworks of jobs created this month that are not in the ledger yet (queued, or being
     sent). A large image counts its tiles: planned while it is checked, then each tile job (the
     job they belong to no longer counts itself)."""
-    return (
-        Job.all_objects.filter(
-            team=team,
-            created_at__gte=month_start(now),
-            created_at__lt=next_month_start(now),
-            status__in=(Job.Status.PREPARING, Job.Status.QUEUED, Job.Status.SUBMITTING),
-            api_jobs__isnull=True,
-        )
-        .exclude(tile_count__gt=0, status__in=(Job.Status.QUEUED, Job.Status.SUBMITTING))
-    )
+    return Job.all_objects.filter(
+        team=team,
+        created_at__gte=month_start(now),
+        created_at__lt=next_month_start(now),
+        status__in=(Job.Status.PREPARING, Job.Status.QUEUED, Job.Status.SUBMITTING),
+        api_jobs__isnull=True,
+    ).exclude(tile_count__gt=0, status__in=(Job.Status.QUEUED, Job.Status.SUBMITTING))
 
 
 def used_this_month(team: Team, user_id: int | None = None, now: datetime | None = None) -> int:
@@ -111,9 +108,7 @@ def check_quota(
         raise QuotaExceeded(refusal("You have", "your", own, count, when, tiles))
 
 
-def refusal(
-    who: str, whose: str, use: QuotaUse, count: int, when: str, tiles: bool = False
-) -> str:
+def refusal(who: str, whose: str, use: QuotaUse, count: int, when: str, tiles: bool = False) -> str:
     if use.limit is not None and use.used > use.limit:
         # The limit was lowered after the jobs were sent: never "9 of your 2".
         sent = f"{who} sent {use.used} jobs this month"

@@ -57,6 +57,12 @@ FLAT_ORIGINAL_MIN_STD = 6.0  # ...which is a problem only if the original was no
 GREY_CHROMA = 2.0  # mean CIELAB chroma below which an image looks grey
 COLOURFUL_CHROMA = 8.0  # ...which is a problem only if the original had colour
 SSIM_WINDOW = 7
+# Results over this many pixels (a tiled result: up to 400 MP) are not decoded whole: both
+# images are compared as reduced copies of at most CHECK_MAX_PIXELS made by libvips in strips.
+# 4 MP keeps the check's arrays near 200 MB and is still more than the largest original the API
+# takes (1.48 MP), so an untiled job is compared at its original's size as before.
+REDUCED_CHECK_ABOVE_PIXELS = 30_000_000
+CHECK_MAX_PIXELS = 4_000_000
 
 MESSAGES = {
     "size": "The result is {width} x {height}, not the {target_width} x {target_height} that "
@@ -134,21 +140,61 @@ def check_result(job_id: str) -> str:
     return "warned" if outcome.failed else "passed"
 
 
-def check_files(original, result, *, target: tuple[int, int], limits: Limits) -> CheckOutcome:
-    """Compare a result with its original (both file-like). Pure: no database."""
+def check_files(
+    original,
+    result,
+    *,
+    target: tuple[int, int],
+    limits: Limits,
+    reduce_above: int | None = None,
+) -> CheckOutcome:
+    """Compare a result with its original (both file-like). Pure: no database.
+
+    Past `reduce_above` pixels (either image) both are read through libvips as reduced copies
+    of at most CHECK_MAX_PIXELS, never decoded whole (a tiled result is up to 400 MP)."""
+    from enhancer.tiling.output import image_size
+
+    reduce_above = REDUCED_CHECK_ABOVE_PIXELS if reduce_above is None else reduce_above
     outcome = CheckOutcome()
+    # The sizes from the headers, by libvips (Pillow refuses to open past 179 MP).
+    original_size, result_size = image_size(original), image_size(result)
+    outcome.figures.update(width=result_size[0], height=result_size[1])
+    if result_size != target:
+        outcome.failed.append("size")
     with warnings.catch_warnings():
-        # Results are up to 94.6 MP; their size was checked when they were stored.
+        # Here results are at most REDUCED_CHECK_ABOVE_PIXELS; their size was checked when
+        # they were stored.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(original) as image:
-            before = _rgb(image)
-        with Image.open(result) as image:
-            outcome.figures.update(width=image.width, height=image.height)
-            if image.size != target:
-                outcome.failed.append("size")
-            after = _rgb(image)
-            if after.size != before.size:
-                after = _to_size(after, before.size)
+        if max(_area(original_size), _area(result_size)) > reduce_above:
+            before, after = _reduced_pair(original, result, original_size)
+        else:
+            with Image.open(original) as image:
+                before = _rgb(image)
+            with Image.open(result) as image:
+                after = _rgb(image)
+                if after.size != before.size:
+                    after = _to_size(after, before.size)
+    _compare(before, after, outcome, limits)
+    return outcome
+
+
+def _area(size: tuple[int, int]) -> int:
+    return size[0] * size[1]
+
+
+def _reduced_pair(original, result, original_size: tuple[int, int]):
+    """Both images at the original's size, or smaller with its proportions if that is over
+    CHECK_MAX_PIXELS, read in strips by libvips (Lanczos, after a box shrink on the way)."""
+    from enhancer.tiling.output import reduced_copy
+
+    factor = min(1.0, (CHECK_MAX_PIXELS / _area(original_size)) ** 0.5)
+    size = (max(1, round(original_size[0] * factor)), max(1, round(original_size[1] * factor)))
+    before, _ = reduced_copy(original, CHECK_MAX_PIXELS, size=size)
+    after, _ = reduced_copy(result, CHECK_MAX_PIXELS, size=size)
+    return _rgb(before), _rgb(after)
+
+
+def _compare(before: Image.Image, after: Image.Image, outcome: CheckOutcome, limits: Limits):
     a, b = np.asarray(before), np.asarray(after)
     luma_a, luma_b = _luma(a), _luma(b)
     lab_a, lab_b = _lab(_blurred(before)), _lab(_blurred(after))
@@ -172,7 +218,6 @@ def check_files(original, result, *, target: tuple[int, int], limits: Limits) ->
         outcome.failed.append("colour")
     if similarity < limits.min_ssim:
         outcome.failed.append("structure")
-    return outcome
 
 
 def _rgb(image: Image.Image) -> Image.Image:

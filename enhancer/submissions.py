@@ -61,9 +61,7 @@ def create_jobs(
     planned = [planned_tiles(source.header, shrink) for source in sources]
     with transaction.atomic():
         # Raises QuotaExceeded, creating nothing. A tiled image counts each tile.
-        check_quota(
-            membership, sum(max(1, n) for n in planned), tiles=any(n > 1 for n in planned)
-        )
+        check_quota(membership, sum(max(1, n) for n in planned), tiles=any(n > 1 for n in planned))
         batch = Batch.objects.create(team=team, created_by=user) if len(sources) > 1 else None
         jobs = []
         for index, source in enumerate(sources, start=1):

@@ -232,3 +232,46 @@ def test_an_operator_certificate_is_used_when_configured(settings, tmp_path):
 
     assert (used.chain_pem, used.self_made) == (chain, False)
     assert not (tmp_path / "c2pa").exists()  # nothing made of our own
+
+
+def test_a_result_signed_file_to_file_reads_back_like_one_signed_in_memory(
+    team, admin_user_, tmp_path
+):
+    job = make_job(team, admin_user_, status="succeeded", original_sha256="ab" * 32)
+    with job.result.open("rb") as result:
+        content = result.read()
+    source, dest = tmp_path / "result.png", tmp_path / "signed.png"
+    source.write_bytes(content)
+
+    credentials.embed_file(job, source, dest, job.result.name, width=60, height=40)
+
+    report = credentials.read(dest.read_bytes(), "signed.png")
+    assert report.valid_but_untrusted, (report.state, report.problems)
+    assert report.ingredient_sha256 == job.original_sha256
+    in_memory = credentials.read(
+        credentials.embed(job, content, "r.png", width=60, height=40), "r.png"
+    )
+    assert [a["action"] for a in report.actions] == [a["action"] for a in in_memory.actions]
+
+
+def test_a_failed_file_to_file_signing_leaves_no_half_file(team, admin_user_, tmp_path):
+    job = make_job(team, admin_user_, status="succeeded")
+    source, dest = tmp_path / "result.png", tmp_path / "signed.png"
+    source.write_bytes(b"not a png at all")
+
+    with pytest.raises(credentials.CredentialsProblem):
+        credentials.embed_file(job, source, dest, "r.png", width=60, height=40)
+    assert not dest.exists()
+
+
+def test_a_result_too_large_to_sign_within_the_memory_budget_is_refused_in_words(
+    team, admin_user_, tmp_path, monkeypatch
+):
+    job = make_job(team, admin_user_, status="succeeded")
+    source, dest = tmp_path / "result.png", tmp_path / "signed.png"
+    source.write_bytes(bytes(2000))
+    monkeypatch.setattr(credentials, "EMBED_FILE_MAX_BYTES", 1000)
+
+    with pytest.raises(credentials.CredentialsProblem, match="too large to sign"):
+        credentials.embed_file(job, source, dest, "r.png", width=60, height=40)
+    assert not dest.exists()

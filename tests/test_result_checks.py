@@ -114,6 +114,27 @@ def test_lost_structure_warns(real_photo):
     assert "structure" in outcome.failed
 
 
+def test_a_huge_result_is_compared_through_reduced_copies_with_the_same_verdicts(real_photo):
+    settings = EnhanceSettings(scale=2, details=1, modification=1, seed=1)
+    result = enhance_image(real_photo, settings)
+    target = (real_photo.width * 2, real_photo.height * 2)
+
+    whole = check_files(encoded(real_photo), encoded(result), target=target, limits=LIMITS)
+    reduced = check_files(
+        encoded(real_photo), encoded(result), target=target, limits=LIMITS, reduce_above=1000
+    )
+
+    assert reduced.failed == whole.failed == []
+    assert reduced.figures["width"] == result.width
+    assert abs(reduced.figures["ssim"] - whole.figures["ssim"]) < 0.05
+    assert abs(reduced.figures["colour_shift"] - whole.figures["colour_shift"]) < 1.0
+    darker = ImageEnhance.Brightness(result).enhance(0.6)
+    failed = check_files(
+        encoded(real_photo), encoded(darker), target=target, limits=LIMITS, reduce_above=1000
+    )
+    assert "colour" in failed.failed
+
+
 def test_transparent_images_are_compared_on_their_visible_part():
     original = photo(40, 30, mode="RGBA")
     outcome = check(original, original.resize((80, 60), Image.Resampling.LANCZOS))

@@ -6,71 +6,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enhancer', '0009_audit_actions'),
+        ("enhancer", "0009_audit_actions"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='job',
-            options={'base_manager_name': 'all_objects', 'ordering': ['-created_at']},
+            name="job",
+            options={"base_manager_name": "all_objects", "ordering": ["-created_at"]},
         ),
         migrations.AlterModelManagers(
-            name='job',
+            name="job",
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddField(
-            model_name='job',
-            name='final_height',
+            model_name="job",
+            name="final_height",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='job',
-            name='final_width',
+            model_name="job",
+            name="final_width",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='job',
-            name='made_for',
+            model_name="job",
+            name="made_for",
             field=models.CharField(blank=True, max_length=10),
         ),
         migrations.AddField(
-            model_name='job',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tiles', to='enhancer.job'),
+            model_name="job",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tiles",
+                to="enhancer.job",
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='tile_count',
+            model_name="job",
+            name="tile_count",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='job',
-            name='tile_index',
+            model_name="job",
+            name="tile_index",
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='job',
-            name='tile_left',
+            model_name="job",
+            name="tile_left",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='job',
-            name='tile_top',
+            model_name="job",
+            name="tile_top",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='job',
-            name='fit_to_limit',
+            model_name="job",
+            name="fit_to_limit",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='job',
-            name='output_format',
-            field=models.CharField(choices=[('webp', 'WebP'), ('png', 'PNG'), ('jpeg', 'JPEG')], default='webp', max_length=4),
+            model_name="job",
+            name="output_format",
+            field=models.CharField(
+                choices=[("webp", "WebP"), ("png", "PNG"), ("jpeg", "JPEG")],
+                default="webp",
+                max_length=4,
+            ),
         ),
     ]

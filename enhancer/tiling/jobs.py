@@ -423,7 +423,9 @@ def join_and_store(job: Job, parts: list[tuple[TileRect, str]]) -> dict:
         if job.team.content_credentials:
             signed = folder / f"signed.{finished.extension}"
             try:
-                embed_file(job, finished.path, signed, name, finished.width, finished.height)
+                embed_file(
+                    job, finished.path, signed, name, width=finished.width, height=finished.height
+                )
                 path, has_credentials, note = signed, True, ""
             except CredentialsProblem:
                 note = "Signing failed; see the server log."

@@ -18,13 +18,19 @@ from dataclasses import dataclass
 SCALES = (1, 2, 4, 8)
 
 # The most pixels a result may have, whatever its format: a 24-megapixel photo at 4x (384 MP)
-# fits; joining and encoding stay within about 1.5 GiB (README "Photos of any size").
+# fits. Measured (`manage.py tiling_benchmark`, docs/output-limits.md): finishing 400 MP peaks at
+# about 270 MB as PNG or JPEG (libvips encodes them in strips); what bounds it is the rest of the
+# path: Content Credentials, which c2pa reads whole (credentials.EMBED_FILE_MAX_BYTES).
 OUTPUT_MAX_PIXELS = 400_000_000
 # The most pixels per side each format can hold (JPEG's is 65,535; libvips writes up to 65,500).
 MAX_SIDE = {"webp": 16_383, "png": 65_500, "jpeg": 65_500}
-# WebP encodes the whole picture at once (libwebp holds it in memory twice over): beyond this
-# many pixels a WebP would cross the memory budget, so PNG or JPEG is the way to go bigger.
-MAX_PIXELS = {"webp": 120_000_000, "png": OUTPUT_MAX_PIXELS, "jpeg": OUTPUT_MAX_PIXELS}
+# WebP encodes the whole picture at once: libvips holds it decoded and libwebp converts it again,
+# about 4.6 bytes a pixel (peak 660 MB at 96 MP, 1,034 MB at 179 MP, in a worker of 220 MB).
+# 180 MP keeps the peak under 1.2 GiB and lets a 3:2 photo reach WebP's side limit
+# (16,383 x 10,922 = 179 MP); past it libwebp also gave up on a photo (at 201 and 268 MP: its
+# first partition, which holds every block's modes, overflows 512 KB), and so can it below on
+# very detailed pictures: then the result is written as PNG (tiling.output.finish) and says so.
+MAX_PIXELS = {"webp": 180_000_000, "png": OUTPUT_MAX_PIXELS, "jpeg": OUTPUT_MAX_PIXELS}
 FORMAT_NAMES = {"webp": "WebP", "png": "PNG", "jpeg": "JPEG"}
 
 
