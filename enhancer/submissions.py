@@ -14,7 +14,6 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from enhancer.dispatch import dispatch
 from enhancer.images import ImageHeader
 from enhancer.intake import CHECKING_NOTE, EXTENSIONS, fetching_note, name_from_url, prepare_job
 from enhancer.models import Batch, Job, Membership, Preferences
@@ -190,11 +189,16 @@ def resubmit(job: Job) -> Job:
             seed=job.seed or new_seed(),
             upload_sha256=job.upload_sha256,
             original_sha256=job.original_sha256,
+            made_for=job.made_for,
+            fit_to_limit=job.fit_to_limit,
+            # Planned again by the worker: tiles, Enlarge and final size.
+            status=Job.Status.PREPARING,
+            retry_note=CHECKING_NOTE,
         )
         extension = PurePath(job.original.name).suffix or ".png"
         with job.original.open("rb") as original:
             copy.original.save(f"{copy.id}{extension}", ContentFile(original.read()), save=False)
         copy.save()
-        # The copy was checked when its first job was made: it goes straight to the queue.
-        transaction.on_commit(dispatch)
+        # The copy was checked when its first job was made: the worker only plans it.
+        transaction.on_commit(lambda: prepare_job.enqueue(str(copy.id)))
     return copy

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
+from enhancer.intake import prepare_job
 from enhancer.models import AuditEvent, Job, Membership, ShareLink, Team
 from tests.conftest import logged_in, make_user
 from tests.factories import make_job
@@ -146,6 +147,11 @@ def test_retry_creates_a_new_job_with_a_copy_of_the_original(
 
     assert "Started 1 new job(s)" in response.content.decode()
     new = Job.objects.exclude(pk__in=[failed.pk, running.pk]).get()
+    # The worker plans it (tiles, Enlarge, final size) from the checked copy, then sends it.
+    assert DBTaskResult.objects.filter(task_path="enhancer.intake.prepare_job").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        prepare_job.call(str(new.id))
+    new.refresh_from_db()
     assert (new.status, new.original_name, new.scale, new.details, new.seed) == (
         "submitting",
         "retry-me.png",

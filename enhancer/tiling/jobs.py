@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 JOINING_NOTE = "Joining the tiles…"
 FINISHING_NOTE = "Finishing the image…"
 CHUNK = 256 * 1024
+STUCK_AFTER = timezone.timedelta(minutes=30)
 
 
 def needs_finishing(job: Job) -> bool:
@@ -289,9 +290,11 @@ def cancel_tiles(job: Job, message: str) -> None:
 def settle_stuck_parents() -> int:
     """The sweep's safety net: a parent whose tiles all ended while nobody moved it along (its
     worker died between the two), or whose join was lost."""
-    stuck = Job.objects.filter(status__in=Job.PENDING_STATUSES, tile_count__gt=0).exclude(
-        tiles__status__in=Job.PENDING_STATUSES
-    )
+    # Quiet for a while: a join in progress (minutes for hundreds of megapixels) is left alone.
+    quiet = timezone.now() - STUCK_AFTER
+    stuck = Job.objects.filter(
+        status__in=Job.PENDING_STATUSES, tile_count__gt=0, updated_at__lt=quiet
+    ).exclude(tiles__status__in=Job.PENDING_STATUSES)
     count = 0
     for parent_id in stuck.values_list("pk", flat=True):
         Job.objects.filter(pk=parent_id, retry_note=JOINING_NOTE).update(retry_note="")
