@@ -120,8 +120,11 @@ def plan_and_queue(job: Job, stored: str, width: int, height: int, **fields) -> 
         fail(job, exc.message)
         return job.status
     rects = plan_tiles(width, height)
+    # A version made by Run again inherits its notes: each is said once.
     notes = " ".join(
-        note for note in (fields.pop("fit_message", job.fit_message), plan.note) if note
+        dict.fromkeys(
+            note for note in (fields.pop("fit_message", job.fit_message), plan.note) if note
+        )
     )
     job.original.name = stored
     with transaction.atomic():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -150,9 +151,17 @@ def main() -> int:
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="repeatable")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
+    names = args.case or ["24mp-2x", "24mp-4x"]
+    if len(names) > 1:
+        # Each case in a process of its own: Django reads one stack's database per process.
+        strict = ["--strict"] if args.strict else []
+        codes = [
+            subprocess.run([sys.executable, __file__, "--case", name, *strict]).returncode  # noqa: S603
+            for name in names
+        ]
+        return max(codes)
     missed: list[str] = []
-    for name in args.case or ["24mp-2x", "24mp-4x"]:
-        run_case(CASES[name], missed)
+    run_case(CASES[names[0]], missed)
     print("\nall targets met" if not missed else "\nmissed: " + "; ".join(missed))
     return 1 if missed and args.strict else 0
 

@@ -92,10 +92,11 @@ def _save_png(image: Image.Image, name: str) -> str:
 def store_inputs(original_name: str, rects: list[TileRect]) -> list[str]:
     """Each tile's input file (and the reduced whole), made from the stored original once.
 
-    Inputs already stored (by an earlier version of the same original) are reused.
+    Inputs already stored (by an earlier version of the same original) are reused. A name says
+    the tile's place and size, so a grid planned otherwise never picks up another's tile.
     """
     folder = inputs_folder(original_name)
-    names = [f"{folder}/{rect.index}.png" for rect in rects]
+    names = [f"{folder}/{r.left}-{r.top}-{r.width}x{r.height}.png" for r in rects]
     missing = [
         rect for rect, name in zip(rects, names, strict=True) if not default_storage.exists(name)
     ]
