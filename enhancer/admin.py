@@ -24,6 +24,7 @@ from enhancer.models import (
     SettingsPreview,
     ShareLink,
     Team,
+    UsageMonth,
     WebhookEvent,
     WorkerHeartbeat,
 )
@@ -416,3 +417,13 @@ class ApiJobAdmin(ReadOnlyAdmin):
     search_fields = ["upstream_id", "team__name"]
     list_select_related = ["team", "created_by", "job"]
     date_hierarchy = "sent_at"
+
+
+@admin.register(UsageMonth)
+class UsageMonthAdmin(ReadOnlyAdmin):
+    """The ledger's monthly roll-up, which the Usage page and the limits read."""
+
+    list_display = ["month", "team", "member", "provider", "api_jobs", "succeeded", "failed"]
+    list_filter = ["provider", "month"]
+    search_fields = ["team__name", "member__username"]
+    list_select_related = ["team", "member"]

@@ -1,5 +1,8 @@
 """Everything expires: finished task records and the engine's leftover copies.
 
+(And on SQLite, the planner's statistics are refreshed on the way: see
+`refresh_sqlite_statistics`.)
+
 - Task records: every job leaves about six rows in the task table (submit, polls, webhooks,
   collecting), with their arguments and results. Finished ones are deleted after
   DETAILER_TASK_RETENTION_DAYS; waiting and running ones are never touched.
@@ -20,6 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -87,11 +91,23 @@ def too_recent(name: str, kind: str, cutoff: datetime) -> bool:
     return any(default_storage.get_modified_time(each) >= cutoff for each in names)
 
 
+def refresh_sqlite_statistics() -> None:
+    """SQLite's planner without statistics took the gallery's version check for a scan per
+    row (100 ms a page at 1,000 jobs, 11 ms with them); PostgreSQL's autovacuum keeps its own.
+    A sampled ANALYZE (analysis_limit) stays quick on any size."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+
+
 def clean_up(now: datetime | None = None) -> Cleaned:
     from enhancer.workers import forget_old_workers
 
     now = now or timezone.now()
     forget_old_workers()
+    refresh_sqlite_statistics()
     return Cleaned(
         task_results=prune_task_results(now),
         artworks=expire_engine_artworks(now),

@@ -1,11 +1,14 @@
 """The open pages' poll, answered with one small SQL query when nothing changed.
 
 Every open page asks every two seconds whether its cards changed, so this is the product's
-hottest path. Most answers are "no": one hand-written query (built once per scope shape, no
-querysets) checks, in one round trip, that the user is still a member of the team the page shows
-and whether any of the page's jobs changed since the last answer or are still pending. The
-membership is read from the database on every poll, never remembered between requests, so a
-member removed from the team is refused on the very next poll on every web host.
+hottest path. Most answers are "no": after the session, one hand-written query (built once per
+scope shape, no querysets) reads, in one round trip, the user's row, that they are still a
+member of the team the page shows, and whether any of the page's jobs changed since the last
+answer or are still pending. The user is verified from that row as Django verifies the user of
+a session (`session_verified`: active, and the session's hash of the password), so the poll
+needs no query of its own for the user. Nothing is remembered between requests: a member
+removed from the team is refused on the very next poll on every web host, and a deactivated
+user or a changed password ends the session on the next poll too.
 """
 
 from __future__ import annotations
@@ -15,8 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, get_user_model
+from django.contrib.auth import SESSION_KEY as USER_SESSION_KEY
 from django.db import connection
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from enhancer.models import Job, Membership
 from enhancer.models.jobs import CHECK_WAIT
@@ -54,12 +62,15 @@ class Scope:
 class PollState:
     changed: bool
     pending: bool
+    password: str  # the user's password hash, to verify the session with
+    is_active: bool
 
 
 @cache
 def state_sql(kind: str, shown_count: int) -> str:
     job = Job._meta.db_table
     member = Membership._meta.db_table
+    user = get_user_model()._meta.db_table
     scope = ""
     if kind == "batch":
         scope = " AND j.batch_id = %s"
@@ -73,8 +84,9 @@ def state_sql(kind: str, shown_count: int) -> str:
         " AND j.updated_at > %s), "
         f"EXISTS (SELECT 1 FROM {job} j WHERE j.team_id = m.team_id{scope}"
         f" AND (j.status IN ({statuses}) OR (j.status = %s AND j.checked_at IS NULL"
-        " AND j.finished_at > %s))) "
-        f"FROM {member} m WHERE m.user_id = %s AND m.team_id = %s"
+        " AND j.finished_at > %s))), u.password, u.is_active "
+        f"FROM {member} m JOIN {user} u ON u.id = m.user_id"
+        " WHERE m.user_id = %s AND m.team_id = %s"
     )
 
 
@@ -103,4 +115,36 @@ def poll_state(user_id: int, team_id: int, since: datetime, scope: Scope) -> Pol
         row = cursor.fetchone()
     if row is None:
         return None
-    return PollState(changed=bool(row[0]), pending=bool(row[1]))
+    return PollState(
+        changed=bool(row[0]), pending=bool(row[1]), password=row[2], is_active=bool(row[3])
+    )
+
+
+def claimed_user_id(request: HttpRequest) -> int | None:
+    """The user id the session names, not verified yet (see `session_verified`)."""
+    try:
+        return int(request.session[USER_SESSION_KEY])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+# The backends whose users are plain rows of the user table, verified as below.
+PLAIN_BACKENDS = {
+    "enhancer.auth_backend.ModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
+}
+
+
+def session_verified(request: HttpRequest, state: PollState) -> bool:
+    """What `django.contrib.auth.get_user` checks, from the row the poll's query read: a
+    backend still configured, an active user, the session's hash of the current password
+    under the current SECRET_KEY. Anything else (a session under a fallback key that Django
+    would renew, say) is left to Django's own way, which the caller then takes."""
+    backend = request.session.get(BACKEND_SESSION_KEY)
+    if backend not in PLAIN_BACKENDS or backend not in settings.AUTHENTICATION_BACKENDS:
+        return False
+    if not state.is_active:
+        return False
+    session_hash = request.session.get(HASH_SESSION_KEY)
+    expected = get_user_model()(password=state.password).get_session_auth_hash()
+    return bool(session_hash) and constant_time_compare(session_hash, expected)

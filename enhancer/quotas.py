@@ -3,7 +3,8 @@
 A month is a calendar month in the site's time zone (TIME_ZONE). Every job sent counts,
 whatever became of it: the cloud may have done (and billed) the work before it failed, and
 deleting or canceling a job later gives nothing back. What was sent is read from the ledger of
-API jobs (`ApiJob`), which keeps its rows when jobs are deleted; jobs created but not sent yet
+API jobs through its monthly roll-up (`UsageMonth`, exact: it grows in the ledger's own
+transaction), which keeps its counts when jobs are deleted; jobs created but not sent yet
 count too, so a burst of submissions cannot overtake the limit. A quota
 is checked where jobs are created, inside their transaction and under a lock on the team's row,
 so two submissions at once cannot both slip under the limit.
@@ -18,7 +19,8 @@ from django.db.models import Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from enhancer.models import ApiJob, Job, Membership, Team
+from enhancer.models import Job, Membership, Team, UsageMonth
+from enhancer.models.usage import month_of
 
 
 class QuotaExceeded(Exception):
@@ -54,10 +56,8 @@ def resets_on(now: datetime | None = None) -> str:
 
 
 def sent_this_month(team: Team, now: datetime | None = None):
-    """The ledger rows of the month: artworks the API was asked for, deleted jobs included."""
-    return ApiJob.objects.filter(
-        team=team, sent_at__gte=month_start(now), sent_at__lt=next_month_start(now)
-    )
+    """The month's roll-up rows: artworks the API was asked for, deleted jobs included."""
+    return UsageMonth.objects.filter(team=team, month=month_of(now or timezone.now()))
 
 
 def waiting_this_month(team: Team, now: datetime | None = None):
@@ -76,9 +76,9 @@ def waiting_this_month(team: Team, now: datetime | None = None):
 def used_this_month(team: Team, user_id: int | None = None, now: datetime | None = None) -> int:
     sent, waiting = sent_this_month(team, now), waiting_this_month(team, now)
     if user_id is not None:
-        sent, waiting = sent.filter(created_by=user_id), waiting.filter(created_by=user_id)
+        sent, waiting = sent.filter(member=user_id), waiting.filter(created_by=user_id)
     unsent = waiting.aggregate(n=Sum(Greatest("tile_count", 1)))["n"] or 0
-    return sent.count() + unsent
+    return (sent.aggregate(n=Sum("api_jobs"))["n"] or 0) + unsent
 
 
 def team_use(team: Team, now: datetime | None = None) -> QuotaUse:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from PIL import Image
 
 from enhancer.images import AREA_LIMIT
@@ -43,8 +44,16 @@ class StoredResult:
     credentials_note: str = ""
 
     def discard(self) -> None:
+        """Delete this copy: another collection of the job finished first, or it was canceled.
+
+        Two collections of one job at once (the webhook's check and the poll's) can both be
+        given the same free name by the storage, the second writing over the first; the one
+        whose job took the name then points at that very file. So a name a job refers to is
+        kept: the winner's advance has committed by the time the loser's fails.
+        """
         for name in (self.result_name, self.thumbnail_name):
-            if name:
+            taken = Job.all_objects.filter(Q(result=name) | Q(thumbnail=name))  # tiles too
+            if name and not taken.exists():
                 default_storage.delete(name)
 
 

@@ -107,6 +107,7 @@ urlpatterns = [
     path("gallery/download/", gallery.gallery_download, name="gallery_download"),
     path("gallery/delete/", gallery.gallery_delete, name="gallery_delete"),
     path("usage/", usage.usage_page, name="usage"),
+    path("usage/storage/", usage.usage_storage, name="usage_storage"),
     # Share links: made by members; the /s/ pages are public
     path("jobs/<uuid:job_id>/share/", sharing.share_job, name="share_job"),
     path("batches/<uuid:batch_id>/share/", sharing.share_batch, name="share_batch"),

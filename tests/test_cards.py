@@ -46,3 +46,16 @@ def test_a_running_card_is_always_rendered(owner_client, team, admin_user_):
     assert "Working" in card_of(owner_client, job)
     Job.objects.filter(pk=job.pk).update(retry_note="Waiting for the engine.")
     assert "Waiting for the engine." in card_of(owner_client, job)
+
+
+def test_a_running_card_shows_its_elapsed_seconds(owner_client, team, admin_user_):
+    job = make_job(team, admin_user_, status="processing")
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timezone.timedelta(seconds=40))
+    assert ">40 s</time>" in card_of(owner_client, job) or ">41 s</time>" in card_of(
+        owner_client, job
+    )
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timezone.timedelta(seconds=90))
+    card = card_of(owner_client, job)  # remembered per second shown, never a stale one
+    assert ">90 s</time>" in card or ">91 s</time>" in card
+    Job.objects.filter(pk=job.pk).update(retry_note="Trying again in a minute.")
+    assert "Trying again in a minute." in card_of(owner_client, job)

@@ -188,3 +188,17 @@ def test_search_is_served_by_trigram_indexes_on_postgresql(team):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "enhancer_job_title_trgm" in plan and "enhancer_job_original_name_trgm" in plan
+
+
+def test_the_remembered_filters_follow_the_team_and_the_values(owner_client, jobs, teammate):
+    from enhancer.models import Membership
+
+    html = owner_client.get(reverse("gallery")).content.decode()
+    assert f'<option value="{teammate.pk}">bob</option>' in html
+    Membership.objects.filter(user=teammate).delete()  # another host's doing
+    html = owner_client.get(reverse("gallery")).content.decode()
+    assert ">bob</option>" not in html
+    html = owner_client.get(reverse("gallery"), {"status": "failed"}).content.decode()
+    assert '<option value="failed" selected>' in html
+    html = owner_client.get(reverse("gallery"), {"date_from": "nonsense"}).content.decode()
+    assert 'value="nonsense"' in html and "field-invalid" in html

@@ -51,6 +51,7 @@ def queries_per_page(client, team, users, count: int) -> dict[str, int]:
         "gallery, older page": (reverse("gallery"), {"before": older}),
         "gallery, search": (reverse("gallery"), {"q": "lighthouse"}),
         "usage": (reverse("usage"), {}),
+        "usage, storage": (reverse("usage"), {"storage": "1"}),
         "job page": (reverse("job_detail", args=[job.id]), {}),
     }
     client.get(reverse("dashboard"))  # the session chooses the team once
@@ -83,16 +84,22 @@ def counts_for(owner_client, team, admin_user_, teammate):
 def test_every_page_makes_the_same_queries_for_10_or_200_jobs(counts_for):
     few, many = counts_for(10), counts_for(200)
     assert few == many
-    assert few["poll"] == 3
+    assert few["poll"] == 2
 
 
-def test_the_usage_page_makes_a_fixed_number_of_queries(owner_client, team, admin_user_, teammate):
+@pytest.mark.parametrize("limits", [False, True])
+def test_the_usage_page_makes_a_fixed_number_of_queries(
+    owner_client, team, admin_user_, teammate, limits
+):
     history(team, [admin_user_, teammate], 50)
+    if limits:
+        team.monthly_job_limit, team.member_monthly_job_limit = 100, 10
+        team.save()
     owner_client.get(reverse("dashboard"))
-    # Session, user, membership; months, members (totals and medians: one query each on
-    # PostgreSQL, two elsewhere), the quota counts (the ledger's sent rows and the jobs still
-    # waiting to be sent, for the team and the member), the storage the team's files take.
+    # Session, user, membership; the roll-up's months and members; with limits set, the quota
+    # counts (the roll-up's sent jobs and the jobs still waiting to be sent, for the team and
+    # the member). The storage the team's files take follows in a request of its own.
     with CaptureQueriesContext(connection) as queries:
-        owner_client.get(reverse("usage"))
-    expected = 10 if connection.vendor == "postgresql" else 12
-    assert len(queries) == expected, [q["sql"][:80] for q in queries]
+        html = owner_client.get(reverse("usage")).content.decode()
+    assert len(queries) == (9 if limits else 5), [q["sql"][:80] for q in queries]
+    assert ("This month's limits" in html) == limits

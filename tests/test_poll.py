@@ -78,15 +78,15 @@ def test_a_result_still_to_be_checked_is_followed(owner_client, team, admin_user
 
 
 @pytest.mark.parametrize("jobs", [10, 200])
-def test_a_quiet_poll_makes_three_queries_whatever_the_history(
+def test_a_quiet_poll_makes_two_queries_whatever_the_history(
     owner_client, team, admin_user_, django_assert_num_queries, jobs
 ):
     pending = make_job(team, admin_user_, status="processing")
     history(team, admin_user_, jobs)
     owner_client.get(reverse("dashboard"))  # the session chooses the team
     since = timezone.now()
-    # The session, the user, and one query for the membership and the jobs.
-    with django_assert_num_queries(3):
+    # The session, and one query for the user, the membership and the jobs.
+    with django_assert_num_queries(2):
         response = poll(owner_client, since, shown=[pending.id])
     assert response.status_code == 204
 
@@ -146,3 +146,21 @@ def test_a_new_user_without_a_chosen_team_polls_too(db):
     job = make_job(team, user, status="processing")
     client = logged_in(user)  # no page visited: the session has no team yet
     assert poll(client, timezone.now(), shown=[job.id]).status_code == 204
+
+
+def test_a_logged_out_poll_is_sent_to_log_in(client, team, admin_user_):
+    job = make_job(team, admin_user_, status="processing")
+    response = poll(client, timezone.now(), shown=[job.id])
+    assert response.status_code == 302 and "/login" in response.url
+
+
+def test_a_forged_session_hash_is_refused(team, admin_user_):
+    from django.contrib.auth import HASH_SESSION_KEY
+
+    job = make_job(team, admin_user_, status="processing")
+    client = logged_in(admin_user_)
+    client.get(reverse("dashboard"))
+    session = client.session
+    session[HASH_SESSION_KEY] = "0" * 64
+    session.save()
+    assert poll(client, timezone.now(), shown=[job.id]).status_code == 302

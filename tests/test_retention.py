@@ -84,12 +84,29 @@ def test_the_usage_page_shows_the_storage_used(settings, team, admin_user_, owne
     )
     use = storage_used(team)
     assert (use.originals, use.results, use.total) == (1_500_000, 3_000_000, 4_500_000)
+    # The page loads the section after itself (a sum over every job); ?storage=1 without
+    # JavaScript.
     page = owner_client.get(reverse("usage")).content.decode()
+    assert "images take <strong>" not in page and reverse("usage_storage") in page
+    part = owner_client.get(reverse("usage_storage"), headers={"HX-Request": "true"})
+    assert "The team's images take <strong>4.3\xa0MB</strong>" in part.content.decode()
+    assert "<html" not in part.content.decode()
+    page = owner_client.get(reverse("usage"), {"storage": "1"}).content.decode()
     assert "The team's images take <strong>4.3\xa0MB</strong>" in page
     assert "Images are kept until someone deletes their job." in page
     settings.DETAILER_DELETE_RESULTS_AFTER_DAYS = 90
-    page = owner_client.get(reverse("usage")).content.decode()
-    assert "results 90 days" in page
+    part = owner_client.get(reverse("usage_storage"), headers={"HX-Request": "true"})
+    assert "results 90 days" in part.content.decode()
+    assert owner_client.get(reverse("usage_storage")).url.endswith("?storage=1#storage-heading")
+
+
+def test_the_storage_section_checks_team(team, admin_user_, outsider_client, client):
+    job = make_job(team, admin_user_, status="succeeded")
+    Job.objects.filter(pk=job.pk).update(original_bytes=7_000_000)
+    htmx = {"HX-Request": "true"}
+    html = outsider_client.get(reverse("usage_storage"), headers=htmx).content.decode()
+    assert "6.7" not in html
+    assert client.get(reverse("usage_storage"), headers=htmx).status_code == 302  # log in
 
 
 def test_storage_used_counts_only_the_own_team(team, admin_user_, outsider):

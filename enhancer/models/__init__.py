@@ -7,6 +7,7 @@ from enhancer.models.ledger import ApiJob
 from enhancer.models.previews import SettingsPreview
 from enhancer.models.sharing import ShareLink
 from enhancer.models.teams import Membership, Team
+from enhancer.models.usage import UsageMonth
 from enhancer.models.workers import WorkerHeartbeat
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "SettingsPreview",
     "ShareLink",
     "Team",
+    "UsageMonth",
     "WebhookEvent",
     "WorkerHeartbeat",
 ]

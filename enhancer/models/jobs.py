@@ -465,6 +465,12 @@ class Job(models.Model):
             self.status = to
             for name, value in fields.items():
                 setattr(self, name, value)
+            if to in (self.Status.SUCCEEDED, self.Status.FAILED):
+                # The usage roll-up counts how the sent work went (imported here: the ledger's
+                # module imports this one).
+                from enhancer.models.ledger import ApiJob
+
+                ApiJob.record_outcome(self.pk)
             if self.parent_id and to in self.FINAL_STATUSES:
                 # Every way a tile ends comes through here: its image's job follows.
                 from enhancer.tiling.jobs import tile_settled

@@ -2,7 +2,8 @@
 
 A row is written where the job is submitted, once the API has accepted it (and may bill it),
 and is never edited or deleted with the job: monthly limits and the Usage page count these
-rows, so deleting or canceling jobs cannot give a month's allowance back.
+rows, so deleting or canceling jobs cannot give a month's allowance back. Both read them
+through their monthly roll-up (`UsageMonth`), which grows in the same transaction as the ledger.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from enhancer.models.jobs import Job
 from enhancer.models.teams import Team
+from enhancer.models.usage import UsageMonth, month_of
 
 
 class ApiJob(models.Model):
@@ -64,27 +66,31 @@ class ApiJob(models.Model):
         }
         try:
             with transaction.atomic():
-                cls.objects.get_or_create(
+                row, created = cls.objects.get_or_create(
                     team_id=job.team_id,
                     provider=job.provider,
                     upstream_id=upstream_id,
                     defaults={**fields, "job_id": job.pk},
                 )
+                if created:
+                    row.count_in_month()
         except IntegrityError:
             # The job was deleted in the moment since it was sent: the row stays, unlinked.
             with transaction.atomic():
-                cls.objects.get_or_create(
+                row, created = cls.objects.get_or_create(
                     team_id=job.team_id,
                     provider=job.provider,
                     upstream_id=upstream_id,
                     defaults=fields,
                 )
+                if created:
+                    row.count_in_month()
 
     @classmethod
     def record_preview(cls, preview, upstream_id: str) -> None:
         """A cell of a Try settings grid sent to the cloud: a billed API job like any other."""
         with transaction.atomic():
-            cls.objects.get_or_create(
+            row, created = cls.objects.get_or_create(
                 team_id=preview.team_id,
                 provider=preview.provider,
                 upstream_id=upstream_id,
@@ -94,4 +100,57 @@ class ApiJob(models.Model):
                     "width": preview.crop_side,
                     "height": preview.crop_side,
                 },
+            )
+            if created:
+                row.count_in_month()
+
+    def count_in_month(self) -> None:
+        UsageMonth.add(
+            team_id=self.team_id,
+            month=month_of(self.sent_at),
+            member_id=self.created_by_id,
+            provider=self.provider,
+            api_jobs=1,
+            pixels_in=self.width * self.height,
+        )
+
+    @classmethod
+    def record_outcome(cls, job_id) -> None:
+        """The job ended done or failed: count it in the month of its latest ledger row (the
+        API job that made, or failed to make, the result). A job never sent counts nowhere."""
+        row = (
+            cls.objects.filter(job_id=job_id)
+            .order_by("-sent_at", "-pk")
+            .values(
+                "team_id",
+                "sent_at",
+                "created_by_id",
+                "provider",
+                "job__status",
+                "job__result_width",
+                "job__result_height",
+                "job__duration",
+            )
+            .first()
+        )
+        if row is None:
+            return
+        if row["job__status"] == Job.Status.SUCCEEDED:
+            counts = {
+                "succeeded": 1,
+                "pixels_out": (row["job__result_width"] or 0) * (row["job__result_height"] or 0),
+                "seconds": row["job__duration"] or 0,
+                "timed": int(row["job__duration"] is not None),
+            }
+        elif row["job__status"] == Job.Status.FAILED:
+            counts = {"failed": 1}
+        else:
+            return
+        with transaction.atomic():
+            UsageMonth.add(
+                team_id=row["team_id"],
+                month=month_of(row["sent_at"]),
+                member_id=row["created_by_id"],
+                provider=row["provider"],
+                **counts,
             )

@@ -15,10 +15,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from enhancer import keyset
+from enhancer.fragments import Remembered
 from enhancer.models import AuditEvent, Job
 from enhancer.team_forms import GalleryFilterForm
 from enhancer.teams import current_membership, require_membership
@@ -37,6 +40,9 @@ def gallery(request: HttpRequest) -> HttpResponse:
     if membership is None:
         return redirect("team_new")
     form = GalleryFilterForm(request.GET, team=membership.team)
+    # The members, read once: they are the select's options and part of the filters' key.
+    members = list(form.fields["member"].queryset.values_list("pk", "username"))
+    form.fields["member"].choices = [("", form.fields["member"].empty_label), *members]
     jobs = form.filter(Job.objects.filter(team=membership.team).for_cards())
     filtered = any(value for name, value in request.GET.items() if name not in PLACE_PARAMS)
     jobs = with_versions(jobs, newest_only=not filtered)
@@ -46,6 +52,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
     count, more = keyset.bounded_count(jobs)
     context = {
         "form": form,
+        "filters": "" if request.htmx else filters_html(form, members),
         "page": page,
         "count": count,
         "count_is_more": more,
@@ -59,6 +66,24 @@ def gallery(request: HttpRequest) -> HttpResponse:
     }
     template = "gallery.html#results" if request.htmx else "gallery.html"
     return render(request, template, context)
+
+
+# Each a few kilobytes: one per team and set of filters in use.
+_filters = Remembered(500)
+FILTER_FIELDS = ("member", "status", "scale", "date_from", "date_to")
+
+
+def filters_html(form: GalleryFilterForm, members: list[tuple]) -> SafeString:
+    """The filter fields' HTML, remembered under all it shows: the options (the team's
+    members), the values sent and their errors (rendering Django's widgets cost a quarter
+    of the page)."""
+    key = (
+        tuple(members),
+        tuple(form.data.get(name, "") for name in FILTER_FIELDS),
+        tuple((name, tuple(form.errors.get(name, ()))) for name in FILTER_FIELDS),
+    )
+    template = get_template("partials/gallery_filters.html")
+    return _filters.get(key, lambda: template.render({"form": form}))
 
 
 def with_versions(jobs, *, newest_only: bool):

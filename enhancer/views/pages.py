@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
 from enhancer.models import Job, ShareLink
-from enhancer.polling import Scope, poll_state
+from enhancer.polling import Scope, claimed_user_id, poll_state, session_verified
 from enhancer.teams import SESSION_KEY, current_membership, require_membership
 
 DASHBOARD_SIZE = 24
@@ -76,7 +77,6 @@ def parse_ids(values: list[str]) -> set[uuid.UUID]:
     return ids
 
 
-@login_required
 @require_GET
 def job_updates(request: HttpRequest) -> HttpResponse:
     """What changed since the last poll, for all of the page's cards at once.
@@ -86,9 +86,12 @@ def job_updates(request: HttpRequest) -> HttpResponse:
     jobs of the team (a teammate's, or from another tab) are added on top. HTTP 286 stops the
     polling once nothing in view is pending.
 
-    Most polls find nothing new: one query (see enhancer/polling.py) checks the membership and
-    the page's jobs, and the answer is an empty 204, which htmx leaves alone, so the page asks
-    again with the same `since`. Only when something changed are the cards loaded and rendered.
+    Most polls find nothing new: after the session, one query (see enhancer/polling.py) reads
+    the user, checks the membership and the page's jobs, and the answer is an empty 204, which
+    htmx leaves alone, so the page asks again with the same `since`. Only when something
+    changed are the cards loaded and rendered. A session the poll cannot verify by itself
+    (no team chosen yet, a user no longer active or a password changed) goes Django's way,
+    as `login_required` would: logged out and sent to the login page.
     """
     now = timezone.now()  # taken first: a change during this request is sent again next time
     since = parse_since(request.GET.get("since"))
@@ -96,9 +99,18 @@ def job_updates(request: HttpRequest) -> HttpResponse:
     scope_name = request.GET.get("scope", "team")
     scope = Scope.parse(scope_name, shown)
     team_id = request.session.get(SESSION_KEY)
-    if team_id is None:  # the session has not chosen a team yet: the full lookup
-        team_id = require_membership(request).team_id
-    state = poll_state(request.user.pk, team_id, since, scope)
+    user_id = claimed_user_id(request)
+    state = None
+    if user_id is not None and team_id is not None:
+        state = poll_state(user_id, team_id, since, scope)
+        if state is not None and not session_verified(request, state):
+            state = None
+    if state is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if team_id is None:  # the session has not chosen a team yet: the full lookup
+            team_id = require_membership(request).team_id
+        state = poll_state(request.user.pk, team_id, since, scope)
     if state is None:  # no longer a member of the page's team
         raise Http404("No such team")
     if not state.changed:
