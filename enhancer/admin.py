@@ -31,6 +31,7 @@ from enhancer.models import (
 from enhancer.submissions import resubmit
 from enhancer.tasks import FOLLOW_PRIORITY, check_job, enqueue_for, room_freed
 from enhancer.team_forms import SecretInput
+from enhancer.tiling.jobs import cancel_tiles
 
 KEEP = "Leave empty to keep what is saved."
 
@@ -310,15 +311,17 @@ class JobAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel")
     def cancel(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         # A4: there is no cancel endpoint; we stop following the job and mark it canceled.
-        count = sum(
-            job.advance(
+        message = f"Canceled by {request.user.get_username()} in Django admin."
+        count = 0
+        for job in queryset.filter(status__in=Job.PENDING_STATUSES):
+            if job.advance(
                 Job.Status.CANCELED,
                 allowed_from=Job.PENDING_STATUSES,
-                error_message=f"Canceled by {request.user.get_username()} in Django admin.",
+                error_message=message,
                 retry_note="",
-            )
-            for job in queryset.filter(status__in=Job.PENDING_STATUSES)
-        )
+            ):
+                count += 1
+                cancel_tiles(job, message)
         room_freed()
         self.message_user(request, f"Canceled {count} job(s); finished jobs were left alone.")
 

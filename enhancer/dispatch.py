@@ -99,13 +99,14 @@ def dispatch() -> list[Job]:
 def sendable():
     """Jobs that are sent as artworks: tiles and jobs sent whole, never a job split in tiles
     (its tiles are sent instead, each taking a place of its own)."""
-    return Job.all_objects.filter(tile_count=0)
+    return Job.all_objects.filter(tile_count=0).exclude(parent__status__in=Job.FINAL_STATUSES)
 
 
 def _in_flight_by_team(provider: str) -> Counter:
     rows = (
         sendable()
-        .filter(status__in=IN_FLIGHT, provider=provider)
+        # A result already collected is being finished here: the API's place is free.
+        .filter(status__in=IN_FLIGHT, provider=provider, result="")
         .values("team_id")
         .annotate(n=Count("pk"))
     )

@@ -33,6 +33,10 @@ def delete_job(job: Job) -> None:
 
     # Mark it final first, so no task in flight stores files for a job that is going away.
     if job.advance(Job.Status.CANCELED, allowed_from=Job.PENDING_STATUSES):
+        if job.tile_count:
+            from enhancer.tiling.jobs import cancel_tiles
+
+            cancel_tiles(job, "The image was deleted.")
         room_freed()
     # Versions made by Run again share one stored original: it goes with the last of them.
     files = [job.result, job.thumbnail]

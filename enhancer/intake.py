@@ -27,11 +27,12 @@ from django.utils import timezone
 from django_tasks import task
 
 from enhancer.images import ImageProblem, prepare_image
-from enhancer.models import Job
+from enhancer.models import Job, Membership
 from enhancer.net import FetchPolicy, FetchProblem, fetch_image_url, message_for
+from enhancer.quotas import QuotaExceeded, check_quota
 from enhancer.tasks import fail, load
 from enhancer.tiling.grid import plan_tiles
-from enhancer.tiling.jobs import split, tile_settled
+from enhancer.tiling.jobs import split, store_inputs, tile_settled
 from enhancer.tiling.sizes import OutputTooLarge, plan_output
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,9 @@ def plan_and_queue(job: Job, stored: str, width: int, height: int, **fields) -> 
         fail(job, exc.message)
         return job.status
     rects = plan_tiles(width, height)
+    tile_count = len(rects) if len(rects) > 1 else 0
+    # The tiles' inputs first: seconds of decoding and encoding, never inside a transaction.
+    inputs = store_inputs(stored, rects) if tile_count else []
     # A version made by Run again inherits its notes: each is said once.
     notes = " ".join(
         dict.fromkeys(
@@ -128,6 +132,8 @@ def plan_and_queue(job: Job, stored: str, width: int, height: int, **fields) -> 
     )
     job.original.name = stored
     with transaction.atomic():
+        if tile_count > max(1, job.tile_count) and not within_quota(job, tile_count):
+            return job.status
         if not job.advance(
             Job.Status.QUEUED,
             allowed_from=(Job.Status.PREPARING,),
@@ -137,19 +143,33 @@ def plan_and_queue(job: Job, stored: str, width: int, height: int, **fields) -> 
             scale=plan.scale,
             final_width=plan.final[0],
             final_height=plan.final[1],
-            tile_count=len(rects) if len(rects) > 1 else 0,
+            tile_count=tile_count,
             fit_message=notes[:255],
             retry_note="",
             **fields,
         ):
             return job.status
         if job.tile_count:
-            split(job, rects)
+            split(job, rects, inputs)
             transaction.on_commit(lambda: tile_settled(job.pk))
     from enhancer.dispatch import dispatch
 
     dispatch()
     return job.status
+
+
+def within_quota(job: Job, tile_count: int) -> bool:
+    """An image URL (or a header that misled) turned out to need more tiles than were counted
+    when the job was made: check the monthly limits for the rest, or fail the job saying so."""
+    membership = Membership.objects.filter(team_id=job.team_id, user_id=job.created_by_id).first()
+    if membership is None:
+        return True  # the sender has left the team: the team's limit was checked at sending
+    try:
+        check_quota(membership, tile_count - max(1, job.tile_count), tiles=True)
+    except QuotaExceeded as exc:
+        fail(job, f"This image needs {tile_count} API jobs (one per tile). {exc.message}")
+        return False
+    return True
 
 
 @task()

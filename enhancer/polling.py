@@ -71,11 +71,12 @@ def state_sql(kind: str, shown_count: int) -> str:
     job = Job._meta.db_table
     member = Membership._meta.db_table
     user = get_user_model()._meta.db_table
-    scope = ""
+    # Tiles are their image's business: a failed image's tiles may still run, unseen.
+    scope = " AND j.parent_id IS NULL"
     if kind == "batch":
-        scope = " AND j.batch_id = %s"
+        scope += " AND j.batch_id = %s"
     elif kind == "shown":
-        scope = f" AND j.id IN ({', '.join(['%s'] * shown_count)})" if shown_count else " AND 0=1"
+        scope += f" AND j.id IN ({', '.join(['%s'] * shown_count)})" if shown_count else " AND 0=1"
     statuses = ", ".join(["%s"] * len(Job.PENDING_STATUSES))
     # Both EXISTS use the (team, status) and (team, updated_at) indexes and stop at the first row.
     return (

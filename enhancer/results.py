@@ -108,13 +108,16 @@ def store_result(job: Job, url: str, *, trusted_host: str | None) -> StoredResul
     )
 
 
-def store_part(job: Job, url: str, *, trusted_host: str | None) -> str:
+def store_part(job: Job, url: str, *, trusted_host: str | None) -> tuple[str, int, int]:
     """A tile's result (or a result still to be finished) as the API sent it, checked like any
-    result but not decoded (it is joined in bounded memory later). Returns its storage name."""
+    result but not decoded (it is joined in bounded memory later). Returns its storage name
+    and size."""
     fetched = fetch_result(url, trusted_host=trusted_host)
     with opened_result(fetched) as image:
         extension = RESULT_FORMATS[image.format]
-    return default_storage.save(f"parts/{job.id}.{extension}", ContentFile(fetched))
+        width, height = image.size
+    name = default_storage.save(f"parts/{job.id}.{extension}", ContentFile(fetched))
+    return name, width, height
 
 
 def with_credentials(

@@ -49,6 +49,8 @@ def expire_files(now: datetime | None = None) -> Expired:
             for field in (job.result, job.thumbnail):
                 if field:
                     field.storage.delete(field.name)
+            if job.tile_count:  # its tiles' results kept for Run again, and their inputs
+                delete_tile_files(job, original_goes=False, forget=False)
             # A conditional update on the names just deleted: a concurrent pass counts once.
             results += Job.objects.filter(
                 pk=job.pk, result=job.result.name or "", thumbnail=job.thumbnail.name or ""

@@ -30,8 +30,10 @@ def fail_stale_jobs() -> int:
     failed = 0
     out_of_queue = [status for status in Job.PENDING_STATUSES if status != Job.Status.QUEUED]
     # Tiles are swept like any job; a job sent in tiles ends with them (`settle_stuck_parents`).
-    stale = Job.all_objects.filter(status__in=out_of_queue, tile_count=0).filter(
-        Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff)
+    stale = (
+        Job.all_objects.filter(status__in=out_of_queue)
+        .filter(Q(tile_count=0) | Q(status=Job.Status.PREPARING))
+        .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff))
     )
     for job in stale:
         failed += job.advance(

@@ -380,7 +380,7 @@ def collect_part(job: Job, artwork: Artwork) -> None:
     """A tile's result, or the one result of a job still to be finished: stored as it came (no
     thumbnail, signature or checks: those belong to the file delivered), then joined."""
     try:
-        part = store_part(job, artwork.results[0], trusted_host=engine_host(job))
+        part, width, height = store_part(job, artwork.results[0], trusted_host=engine_host(job))
     except ResultProblem as exc:
         logger.warning("Collecting job %s failed: %s", job.id, exc)
         fail(job, exc.message)
@@ -390,6 +390,8 @@ def collect_part(job: Job, artwork: Artwork) -> None:
             Job.Status.SUCCEEDED,
             allowed_from=PENDING,
             result=part,
+            result_width=width,
+            result_height=height,
             duration=artwork.duration,
             retry_note="",
             engine_version=job.engine_version,
@@ -411,7 +413,8 @@ def collect_part(job: Job, artwork: Artwork) -> None:
             transaction.on_commit(lambda: assemble_job.enqueue(str(job.id)))
     if done:
         room_freed()
-    else:
+    elif not Job.all_objects.filter(result=part).exists():
+        # Another collection won; storage may have given both the same name, then it is theirs.
         default_storage.delete(part)
     forget_at_engine(job)
 

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import reverse
 from PIL import Image
 
@@ -164,3 +165,48 @@ def test_deleting_a_tiled_job_deletes_its_tiles_and_keeps_the_ledger(site, owner
     owner_client.post(reverse("job_delete", args=[job.id]))
     assert not Job.all_objects.filter(parent_id=job.id).exists()
     assert ApiJob.objects.count() == sent
+
+
+def test_a_canceled_images_tiles_are_never_sent(site, owner_client):
+    job = submit(owner_client, photo(*BIG), scale=2)
+    from enhancer.intake import prepare_job
+
+    with override_settings(DETAILER_ENGINE_CONCURRENCY=1):
+        prepare_job.call(str(job.id))  # split: one tile leaves the queue, the rest wait
+        owner_client.post(reverse("job_cancel", args=[job.id]))
+        run_tasks()
+    assert ApiJob.objects.count() == 0  # no tile reached the API
+    assert set(Job.all_objects.filter(parent=job).values_list("status", flat=True)) == {"canceled"}
+
+
+def test_the_dispatcher_never_sends_a_tile_of_an_image_that_ended(site, owner_client):
+    from enhancer.dispatch import dispatch
+
+    job = submit(owner_client, photo(*BIG), scale=2)
+    # Split, but nothing sent: the engine has no room (its capacity is taken by others).
+    from enhancer.intake import prepare_job
+
+    with override_settings(DETAILER_ENGINE_CONCURRENCY=1):
+        Job.all_objects.filter(pk=job.pk).update(status="preparing")
+        prepare_job.call(str(job.id))
+        Job.objects.filter(pk=job.pk).update(status="failed")  # ended, its tiles still queued
+        Job.all_objects.filter(parent=job).update(status="queued")
+        assert dispatch() == []
+
+
+def test_tiles_found_only_by_the_worker_are_checked_against_the_monthly_limit(
+    site, owner_client, team
+):
+    """An image URL is counted as one job when sent; if it needs tiles, the worker checks the
+    rest against the limit before sending any."""
+    from enhancer.intake import prepare_job
+
+    job = submit(owner_client, photo(*BIG), scale=2)
+    team.monthly_job_limit = 1
+    team.save()
+    Job.objects.filter(pk=job.pk).update(tile_count=0)  # as for an address not yet fetched
+    prepare_job.call(str(job.id))
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert f"needs {len(plan_tiles(*BIG))} API jobs" in job.error_message
+    assert not Job.all_objects.filter(parent=job).exists()

@@ -140,9 +140,10 @@ def finished_earlier(parent: Job, input_name: str) -> Job | None:
     return None
 
 
-def split(parent: Job, rects: list[TileRect]) -> list[Job]:
-    """Make the tile jobs of `parent` (saved), queued, or done already when inherited."""
-    names = store_inputs(parent.original.name, rects)
+def split(parent: Job, rects: list[TileRect], names: list[str]) -> list[Job]:
+    """Make the tile jobs of `parent` (saved), queued, or done already when inherited. `names`:
+    their inputs, from `store_inputs` (called first, outside any transaction: it decodes and
+    encodes for seconds)."""
     now = timezone.now()
     tiles = []
     for rect, input_name in zip(rects, names, strict=True):
@@ -293,9 +294,11 @@ def settle_stuck_parents() -> int:
     worker died between the two), or whose join was lost."""
     # Quiet for a while: a join in progress (minutes for hundreds of megapixels) is left alone.
     quiet = timezone.now() - STUCK_AFTER
-    stuck = Job.objects.filter(
-        status__in=Job.PENDING_STATUSES, tile_count__gt=0, updated_at__lt=quiet
-    ).exclude(tiles__status__in=Job.PENDING_STATUSES)
+    stuck = (
+        Job.objects.filter(status__in=Job.PENDING_STATUSES, tile_count__gt=0, updated_at__lt=quiet)
+        .exclude(status=Job.Status.PREPARING)  # not split yet: the sweep's own age limit
+        .exclude(tiles__status__in=Job.PENDING_STATUSES)
+    )
     count = 0
     for parent_id in stuck.values_list("pk", flat=True):
         Job.objects.filter(pk=parent_id, retry_note=JOINING_NOTE).update(retry_note="")

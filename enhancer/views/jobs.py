@@ -330,8 +330,8 @@ def job_cancel(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         error_message=f"Canceled by {request.user.get_username()}.",
         retry_note="",
     ):
-        room_freed()
         cancel_tiles(job, f"Canceled by {request.user.get_username()}.")
+        room_freed()
         AuditEvent.record(job.team, request.user, AuditEvent.Action.JOB_CANCELED, job_words(job))
         messages.info(request, f"“{job.display_title}” was canceled.")
         forget_at_engine(job)  # nothing of it will be collected: the engine may delete its copies
