@@ -132,6 +132,10 @@ def test_a_large_photo_on_the_cloud_is_six_api_jobs_and_joins_without_a_seam(
             "3000 x 2000 becomes 6000 x 4000 · sent as 6 tiles (6 API jobs, one per tile)"
         )
     ).to_be_visible()
+    # PNG: the stand-in's tiles differ in tone, and the blend spreads that over the overlap's
+    # sky as a gentle slope; lossy WebP quantises such slopes into 16-px steps of its own that
+    # this measure cannot tell from a join (2.4 to 2.6 where the lossless join is 1.1 to 1.5).
+    page.get_by_label("Format").select_option(label="PNG")
     page.get_by_role("button", name="Enhance").click()
 
     card = steps.card(page, "harbour-cloud.jpg", list_name="Sent from this page")
