@@ -14,6 +14,8 @@ from tests.browser import steps
 from tests.browser.images import landscape
 
 TILED_TIMEOUT_MS = 180_000
+# Above a rounding step on a blended slope, below a hard seam of one level (see the cloud test).
+CLOUD_SEAM_LIMIT = 3.5
 
 
 def download_result(page, tmp_path: Path) -> Image.Image:
@@ -147,4 +149,14 @@ def test_a_large_photo_on_the_cloud_is_six_api_jobs_and_joins_without_a_seam(
     from enhancer.tiling.grid import plan_tiles
 
     columns, rows = seam_lines(plan_tiles(3000, 2000), scale=2)
-    assert seam_ratio(result, columns, rows) < 2.0
+    # The blend turns the tiles' difference in tone (up to 8 levels) into a slope over the
+    # 256-px overlap, which PNG's whole levels make a few one-level steps across the sky's
+    # width. Where such a step meets a measured line the ratio reaches 2.5 (1.4 to 2.5 over
+    # 15 seeds, measured offline with this photo); a hard seam of even one level is 4.9, of
+    # three levels 14. The request's seed is random, so the limit lies between the two.
+    assert seam_ratio(result, columns, rows) < CLOUD_SEAM_LIMIT
+    # The measure sees the faintest hard seam: tiles one level apart, joined without a blend.
+    pixels = np.asarray(result.convert("RGB")).astype(np.int16)
+    pixels[:, columns[1] :] += 1
+    hard = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    assert seam_ratio(hard, [columns[1]], []) > CLOUD_SEAM_LIMIT
