@@ -59,3 +59,34 @@ def test_a_running_card_shows_its_elapsed_seconds(owner_client, team, admin_user
     assert ">90 s</time>" in card or ">91 s</time>" in card
     Job.objects.filter(pk=job.pk).update(retry_note="Trying again in a minute.")
     assert "Trying again in a minute." in card_of(owner_client, job)
+
+
+def test_the_dashboard_list_follows_additions_and_deletions(owner_client, team, admin_user_):
+    from enhancer.views.pages import DASHBOARD_SIZE
+
+    jobs = [make_job(team, admin_user_, status="succeeded", name=f"n{i}.png") for i in range(25)]
+    Job.objects.filter(pk=jobs[-1].pk).update(created_at=timezone.now() - timezone.timedelta(days=9))
+    oldest = jobs[-1]
+    page = owner_client.get(reverse("dashboard")).content.decode()
+    assert page.count('class="job-card') == DASHBOARD_SIZE and f"job-{oldest.id}" not in page
+
+    jobs[0].delete()  # the oldest moves up into the newest 24
+    page = owner_client.get(reverse("dashboard")).content.decode()
+    assert f"job-{jobs[0].id}" not in page and f"job-{oldest.id}" in page
+
+    newest = make_job(team, admin_user_, status="failed", name="latest.png")
+    page = owner_client.get(reverse("dashboard")).content.decode()
+    assert f"job-{newest.id}" in page and f"job-{oldest.id}" not in page
+
+
+def test_the_dashboard_cards_are_those_of_the_orm(owner_client, team, admin_user_):
+    """The list is made from the rows of one plain statement: each card is the very card the
+    queryset's job renders."""
+    from enhancer.cards import render_card
+
+    make_job(team, admin_user_, status="succeeded", name="done.png", result_width=60)
+    make_job(team, admin_user_, status="failed", name="bad.png", error_message="No.")
+    make_job(team, None, status="processing", name="nobody.png", retry_note="Soon.")
+    page = owner_client.get(reverse("dashboard")).content.decode()
+    for job in Job.objects.filter(team=team).for_cards():
+        assert render_card(job) in page
