@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from enhancer import keyset
+from enhancer.cards import cards_of
 from enhancer.fragments import Remembered
 from enhancer.models import AuditEvent, Job
 from enhancer.team_forms import GalleryFilterForm
@@ -50,17 +51,18 @@ def gallery(request: HttpRequest) -> HttpResponse:
         jobs, PAGE_SIZE, before=request.GET.get("before"), after=request.GET.get("after")
     )
     count, more = keyset.bounded_count(jobs)
+    cards = cards_of(page.items)
     context = {
         "form": form,
         "filters": "" if request.htmx else filters_html(form, members),
         "page": page,
         "count": count,
         "count_is_more": more,
-        "jobs": page.items,
+        "cards": cards,
         "filtered": filtered,
         # Cards of running jobs on this page update live; new jobs do not jump into a
         # filtered, paginated list.
-        "poll": any(job.is_pending or job.awaiting_check for job in page.items),
+        "poll": cards.poll,
         "since": timezone.now().isoformat(),
         "scope": "shown",
     }

@@ -6,11 +6,17 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from enhancer import quotas, retention, usage
+from enhancer.fragments import Remembered
 from enhancer.teams import current_membership, require_membership
+
+# The chart with its table, and the month's members: remembered under the numbers they show
+# (enhancer/fragments.py), as rendering them cost half of the page. A few kilobytes each.
+_sections = Remembered(200)
 
 
 @login_required
@@ -25,15 +31,24 @@ def usage_page(request: HttpRequest) -> HttpResponse:
     team = membership.team
     months = usage.monthly(team)
     month = usage.parse_month(request.GET.get("month"))
+    members = usage.by_member(team, month)
+    month_key = f"{month:%Y-%m}"
     return render(
         request,
         "usage.html",
         {
-            "months": months,
-            "chart": usage.chart(months),
-            "month": month,
-            "month_key": f"{month:%Y-%m}",
-            "members": usage.by_member(team, month),
+            "months_html": _sections.get(
+                ("months", repr(months), month_key),
+                lambda: get_template("usage.html#months").render(
+                    {"months": months, "chart": usage.chart(months), "month_key": month_key}
+                ),
+            ),
+            "members_html": _sections.get(
+                ("members", repr(members), month_key),
+                lambda: get_template("usage.html#members").render(
+                    {"members": members, "month": month}
+                ),
+            ),
             # Counted only where a limit is set: the page says nothing of the others.
             "team_quota": quotas.team_use(team) if team.monthly_job_limit is not None else None,
             "my_quota": (
