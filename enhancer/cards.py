@@ -12,9 +12,10 @@ them first.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -71,8 +72,8 @@ def render_card(job: Job, *, oob: bool = False) -> SafeString:
     return _cards.get(key, lambda: get_template(TEMPLATE).render(context))
 
 
-# The newest cards of each team, about 40 KB each: a few megabytes per process at most.
-_lists = Remembered(100)
+# The cards of each page in use, about 40 KB each: a few megabytes per process at most.
+_lists = Remembered(200)
 
 
 @dataclass(frozen=True)
@@ -87,70 +88,102 @@ class CardList:
         return bool(self.count)
 
 
-def newest_cards(team_id: int, size: int) -> CardList:
-    """The team's newest `size` cards (the dashboard's), remembered under everything they show.
+@cache
+def card_fields() -> tuple:
+    """The card's fields in the model's order (which Model.from_db expects)."""
+    return tuple(field for field in Job._meta.concrete_fields if field.attname in CARD_FIELDS)
 
-    One plain statement reads every column the cards show and their creators' names; those
-    values, with the times the cards' words depend on, are the key. So a remembered list is
-    by construction the list that would be rendered now (an added, deleted or changed job, or
-    a renamed member, makes a new key), and another web host's memory cannot be wrong either.
-    On a new key the cards are made from the very rows read: no second query.
-    """
+
+def card_columns(quote: Callable[[str], str], job: str = "j", user: str = "u") -> str:
+    """The SELECT list of a CardRow: the card's columns, then its creator's name (LEFT JOIN
+    the user table as `user`)."""
+    model = get_user_model()
+    name = model._meta.get_field(model.USERNAME_FIELD).column
+    return ", ".join(
+        [f"{job}.{quote(field.column)}" for field in card_fields()] + [f"{user}.{quote(name)}"]
+    )
+
+
+class CardRow:
+    """A job's card as read by plain SQL: the card's columns as the database gave them, its
+    creator's name and, in the gallery, its number of versions. Only the values that decide
+    how the card ages are converted; the whole job is made only to render a new card."""
+
+    __slots__ = ("alias", "checked_at", "created_at", "finished_at", "pk", "raw", "status")
+    TIMES = ("id", "created_at", "finished_at", "checked_at")
+
+    def __init__(self, connection, raw: tuple) -> None:
+        fields = card_fields()
+        positions = _positions()
+        self.raw, self.alias = raw, connection.alias
+        self.pk, self.created_at, self.finished_at, self.checked_at = converted(
+            connection, [fields[i] for i in positions], [raw[i] for i in positions]
+        )
+        self.status = raw[fields.index(Job._meta.get_field("status"))]
+
+    def key(self, now: datetime) -> tuple:
+        pending = self.status in Job.PENDING_STATUSES
+        return (
+            *(value if isinstance(value, Hashable) else repr(value) for value in self.raw),
+            age_key(self.created_at, now),
+            # The running card's "for 12 s"; a finished job's result check waits a while.
+            round((now - self.created_at).total_seconds()) if pending else None,
+            self.status == Job.Status.SUCCEEDED
+            and self.checked_at is None
+            and self.finished_at is not None
+            and now - self.finished_at < CHECK_WAIT,
+        )
+
+    def job(self) -> Job:
+        """The job as for_cards() loads it (the other fields deferred)."""
+        fields = card_fields()
+        connection = connections[self.alias]
+        values = converted(connection, fields, self.raw[: len(fields)])
+        job = Job.from_db(self.alias, [field.attname for field in fields], values)
+        if job.created_by_id is not None:
+            user = get_user_model()
+            names = ["id", user.USERNAME_FIELD]
+            job.created_by = user.from_db(
+                self.alias, names, [job.created_by_id, self.raw[len(fields)]]
+            )
+        if len(self.raw) > len(fields) + 1:
+            job.versions_count = self.raw[len(fields) + 1]
+        return job
+
+
+@cache
+def _positions() -> list[int]:
+    fields = card_fields()
+    return [fields.index(Job._meta.get_field(name)) for name in CardRow.TIMES]
+
+
+def cards_of(rows: list[CardRow]) -> CardList:
+    """The rows' cards, remembered under everything they show.
+
+    The key is every column the cards show, as read, with the times the cards' words depend
+    on. So a remembered list is by construction the list that would be rendered now (an
+    added, deleted or changed job, or a renamed member, makes a new key), and another web
+    host's memory cannot be wrong either. On a new key the cards are made from the very rows
+    read: no second query."""
+    now = timezone.now()
+    key = tuple(row.key(now) for row in rows)
+    return _lists.get_value(key, lambda: _card_list([row.job() for row in rows]))
+
+
+def newest_cards(team_id: int, size: int) -> CardList:
+    """The team's newest `size` cards: the dashboard's."""
     connection = connections[router.db_for_read(Job)]
-    # In the model's order, which Model.from_db expects.
-    fields = [field for field in Job._meta.concrete_fields if field.attname in CARD_FIELDS]
-    user = get_user_model()
-    name_field = user._meta.get_field(user.USERNAME_FIELD)
     quote = connection.ops.quote_name
     sql = (
-        "SELECT "  # noqa: S608  (the models' own tables and columns; values are parameters)
-        + ", ".join(f"j.{quote(field.column)}" for field in fields)
-        + f", u.{quote(name_field.column)}"
-        f" FROM {quote(Job._meta.db_table)} j"
-        f" LEFT JOIN {quote(user._meta.db_table)} u ON u.id = j.created_by_id"
+        f"SELECT {card_columns(quote)} FROM {quote(Job._meta.db_table)} j"  # noqa: S608  (the models' own tables and columns)
+        f" LEFT JOIN {quote(get_user_model()._meta.db_table)} u ON u.id = j.created_by_id"
         " WHERE j.team_id = %s AND j.parent_id IS NULL"
         " ORDER BY j.created_at DESC, j.id DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [team_id, size])
-        rows = [converted(connection, [*fields, name_field], row) for row in cursor.fetchall()]
-    now = timezone.now()
-    names = [field.attname for field in fields]
-    key = (team_id, tuple(_row_key(dict(zip(names, row, strict=False)), row, now) for row in rows))
-    return _lists.get_value(key, lambda: _render_list(connection.alias, fields, rows))
-
-
-def cards_of(jobs: list[Job]) -> CardList:
-    """The cards of jobs already loaded (for_cards(), with the gallery's `versions_count`),
-    remembered under the same values as `newest_cards` reads: cheaper than each card's key."""
-    now = timezone.now()
-    key = ("loaded", tuple(_job_key(job, now) for job in jobs))
-    return _lists.get_value(key, lambda: _card_list(jobs))
-
-
-def _job_key(job: Job, now: datetime) -> tuple:
-    values = {name: getattr(job, name) for name in CARD_FIELDS}
-    shown = (
-        *values.values(),
-        job.created_by.get_username() if job.created_by_id else None,
-        getattr(job, "versions_count", None),
-    )
-    return _row_key(values, shown, now)
-
-
-def _row_key(values: dict, shown, now: datetime) -> tuple:
-    """`shown`: every value the card shows; `values`: the fields, by name."""
-    created_at, status = values["created_at"], values["status"]
-    return (
-        *(value if isinstance(value, Hashable) else repr(value) for value in shown),
-        age_key(created_at, now),
-        # The running card's "for 12 s"; a finished job's result check waits a while.
-        round((now - created_at).total_seconds()) if status in Job.PENDING_STATUSES else None,
-        status == Job.Status.SUCCEEDED
-        and values["checked_at"] is None
-        and values["finished_at"] is not None
-        and now - values["finished_at"] < CHECK_WAIT,
-    )
+        rows = [CardRow(connection, row) for row in cursor.fetchall()]
+    return cards_of(rows)
 
 
 def age_key(created_at: datetime, now: datetime) -> tuple:
@@ -163,20 +196,6 @@ def age_key(created_at: datetime, now: datetime) -> tuple:
     if seconds < 3600:
         return ("m", seconds // 60)
     return ("h", seconds // 3600)
-
-
-def _render_list(alias: str, fields: list, rows: list[list]) -> CardList:
-    user = get_user_model()
-    attnames = [field.attname for field in fields]
-    jobs = []
-    for row in rows:
-        job = Job.from_db(alias, attnames, row[:-1])  # the rest deferred, as for_cards() does
-        if job.created_by_id is not None:
-            job.created_by = user.from_db(
-                alias, ["id", user.USERNAME_FIELD], [job.created_by_id, row[-1]]
-            )
-        jobs.append(job)
-    return _card_list(jobs)
 
 
 def _card_list(jobs: list[Job]) -> CardList:

@@ -9,6 +9,7 @@ reason (`bounded_count`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -54,15 +55,33 @@ class Page:
 def page(jobs: QuerySet, size: int, *, before: str | None, after: str | None) -> Page:
     """One page of `jobs` (ordered -created_at, -pk): the newest, older than `before`, or newer
     than `after`. One query, `size + 1` rows at most."""
+
+    def fetch(cursor: Cursor | None, *, newer: bool, limit: int) -> list:
+        if cursor is None:
+            return list(jobs.order_by("-created_at", "-pk")[:limit])
+        if newer:
+            after_cursor = Q(created_at__gt=cursor.created_at) | Q(
+                created_at=cursor.created_at, pk__gt=cursor.pk
+            )
+            return list(jobs.filter(after_cursor).order_by("created_at", "pk")[:limit])
+        before_cursor = Q(created_at__lt=cursor.created_at) | Q(
+            created_at=cursor.created_at, pk__lt=cursor.pk
+        )
+        return list(jobs.filter(before_cursor).order_by("-created_at", "-pk")[:limit])
+
+    return paginate(fetch, size, before=before, after=after)
+
+
+def paginate(
+    fetch: Callable[..., list], size: int, *, before: str | None, after: str | None
+) -> Page:
+    """The page logic over `fetch(cursor, newer=..., limit=...)`, which gives up to `limit`
+    items older than `cursor` newest first (all, newest first, when it is None), or with
+    newer=True, newer than it oldest first."""
     newer_than = Cursor.parse(after) if not before else None
     older_than = Cursor.parse(before)
     if newer_than is not None:
-        rows = list(
-            jobs.filter(
-                Q(created_at__gt=newer_than.created_at)
-                | Q(created_at=newer_than.created_at, pk__gt=newer_than.pk)
-            ).order_by("created_at", "pk")[: size + 1]
-        )
+        rows = fetch(newer_than, newer=True, limit=size + 1)
         more_newer = len(rows) > size
         items = rows[:size][::-1]
         return Page(
@@ -71,12 +90,7 @@ def page(jobs: QuerySet, size: int, *, before: str | None, after: str | None) ->
             older=Cursor.of(items[-1]) if items else None,
             is_first=not more_newer,
         )
-    if older_than is not None:
-        jobs = jobs.filter(
-            Q(created_at__lt=older_than.created_at)
-            | Q(created_at=older_than.created_at, pk__lt=older_than.pk)
-        )
-    rows = list(jobs.order_by("-created_at", "-pk")[: size + 1])
+    rows = fetch(older_than, newer=False, limit=size + 1)
     items = rows[:size]
     return Page(
         items,

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from enhancer.gallery_query import Filters
 from enhancer.models import AuditEvent, Job, Membership, ShareLink, Team
 from enhancer.models.jobs import Settings
 
@@ -241,16 +242,29 @@ class GalleryFilterForm(forms.Form):
         )
         self.fields["member"].label_from_instance = lambda user: user.get_username()
 
-    def filter(self, jobs):
-        """The team's jobs narrowed by the filters. A mistyped field is ignored (and shown
-        with its error) rather than hiding the results of the others."""
+    def filters(self) -> Filters:
+        """The filters in use. A mistyped field is ignored (and shown with its error) rather
+        than hiding the results of the others."""
         self.is_valid()  # cleaned_data keeps every field that is valid
         data = {name: value for name, value in self.cleaned_data.items() if value}
-        return jobs.gallery(
+        member = data.get("member")
+        return Filters(
             search=data.get("q", ""),
-            member=data.get("member"),
+            member_id=member.pk if member is not None else None,
             status=data.get("status", ""),
             scale=data.get("scale"),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
+        )
+
+    def filter(self, jobs):
+        """The team's jobs narrowed by the filters, as a queryset."""
+        filters = self.filters()
+        return jobs.gallery(
+            search=filters.search,
+            member=filters.member_id,
+            status=filters.status,
+            scale=filters.scale,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
         )
