@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.storage import default_storage
+from django.db import connections, router
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from enhancer.erasure import delete_job, forget_at_engine
 from enhancer.forms import EnhanceForm
 from enhancer.images import ImageProblem, human_size, peek_image
 from enhancer.links import storage_name_from_source_token
-from enhancer.models import AuditEvent, Job
+from enhancer.models import AuditEvent, Job, ShareLink
 from enhancer.models.jobs import Settings
 from enhancer.net import FetchPolicy, FetchProblem, check_url_without_dns
 from enhancer.provenance.records import provenance, versions
@@ -255,19 +256,47 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         elif job.is_final:
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "jobs/detail.html#status", {"job": job})
-    earlier, later = versions(job)
+    has_versions, has_links = related_rows(job)
+    earlier, later = versions(job) if has_versions else ([], [])
+    links = list(job.share_links.active()) if has_links else []
     return render(
         request,
         "jobs/detail.html",
         {
             "job": job,
             # Run again's versions: the jobs sharing this job's stored original.
-            "versions": list(job.versions()) if job.original else [],
+            "versions": list(job.versions()) if job.original and has_versions else [],
             "earlier_versions": earlier[:20],
             "later_versions": later[:20],
-            "latest_verdict": job.share_links.exclude(verdict="").order_by("-verdict_at").first(),
+            "share_links": links,
+            "latest_verdict": (
+                job.share_links.exclude(verdict="").order_by("-verdict_at").first()
+                if has_links
+                else None
+            ),
         },
     )
+
+
+def related_rows(job: Job) -> tuple[bool, bool]:
+    """Whether any other job of the team shares this job's stored original or its file's
+    hash (its versions), and whether it has share links. Most jobs have neither: one plain
+    statement tells, and the page skips the five queries that would find nothing."""
+    connection = connections[router.db_for_read(Job)]
+    quote = connection.ops.quote_name
+    jobs, links = quote(Job._meta.db_table), quote(ShareLink._meta.db_table)
+    original, digest = job.original.name or "", job.original_sha256 or ""
+    sql = (
+        f"SELECT EXISTS (SELECT 1 FROM {jobs} o WHERE o.team_id = %s AND o.parent_id IS NULL"  # noqa: S608  (the models' own tables)
+        " AND o.id <> %s AND ((o.original = %s AND o.original <> '')"
+        " OR (o.original_sha256 = %s AND o.original_sha256 <> ''))),"
+        f" EXISTS (SELECT 1 FROM {links} s WHERE s.job_id = %s)"
+    )
+    pk = Job._meta.pk.get_db_prep_value(job.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [job.team_id, pk, original, digest, pk])
+        has_versions, has_links = cursor.fetchone()
+    return bool(has_versions), bool(has_links)
 
 
 @login_required

@@ -44,7 +44,12 @@ def links_response(
         return render(
             request,
             "share/links.html",
-            {"owner": owner, "created": created, "share_action": action},
+            {
+                "owner": owner,
+                "links": owner.share_links.active(),
+                "created": created,
+                "share_action": action,
+            },
         )
     if isinstance(owner, Job):
         return redirect("job_detail", owner.id)
