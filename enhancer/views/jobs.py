@@ -281,20 +281,26 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 def related_rows(job: Job) -> tuple[bool, bool]:
     """Whether any other job of the team shares this job's stored original or its file's
     hash (its versions), and whether it has share links. Most jobs have neither: one plain
-    statement tells, and the page skips the five queries that would find nothing."""
+    statement tells, and the page skips the five queries that would find nothing. Each test
+    is an EXISTS of its own, so each is one probe of its index ((team, original), the hash,
+    the link's job) at any size of history."""
     connection = connections[router.db_for_read(Job)]
     quote = connection.ops.quote_name
     jobs, links = quote(Job._meta.db_table), quote(ShareLink._meta.db_table)
-    original, digest = job.original.name or "", job.original_sha256 or ""
-    sql = (
-        f"SELECT EXISTS (SELECT 1 FROM {jobs} o WHERE o.team_id = %s AND o.parent_id IS NULL"  # noqa: S608  (the models' own tables)
-        " AND o.id <> %s AND ((o.original = %s AND o.original <> '')"
-        " OR (o.original_sha256 = %s AND o.original_sha256 <> ''))),"
-        f" EXISTS (SELECT 1 FROM {links} s WHERE s.job_id = %s)"
-    )
     pk = Job._meta.pk.get_db_prep_value(job.pk, connection)
+    others = f"SELECT 1 FROM {jobs} o WHERE o.team_id = %s AND o.parent_id IS NULL AND o.id <> %s"  # noqa: S608  (the models' own tables)
+    tests, params = [], []
+    for column, value in (
+        ("original", job.original.name),
+        ("original_sha256", job.original_sha256),
+    ):
+        if value:
+            tests.append(f"EXISTS ({others} AND o.{column} = %s)")
+            params += [job.team_id, pk, value]
+    versions = " OR ".join(tests) or "1 = 0"
+    sql = f"SELECT {versions}, EXISTS (SELECT 1 FROM {links} s WHERE s.job_id = %s)"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [job.team_id, pk, original, digest, pk])
+        cursor.execute(sql, [*params, pk])
         has_versions, has_links = cursor.fetchone()
     return bool(has_versions), bool(has_links)
 
