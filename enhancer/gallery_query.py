@@ -51,12 +51,35 @@ class GalleryQuery:
         return keyset.paginate(self._fetch, size, before=before, after=after)
 
     def bounded_count(self, limit: int = keyset.COUNT_LIMIT) -> tuple[int, bool]:
+        if self.versions_grouped:
+            return self._count_originals(limit)
         sql = (
             f"SELECT COUNT(*) FROM (SELECT j.id FROM {self.table} j"  # noqa: S608  (our own SQL; values are parameters)
             f" WHERE {' AND '.join(self.where)} LIMIT %s) counted"
         )
         with self.connection.cursor() as cursor:
             cursor.execute(sql, [*self.params, limit + 1])
+            counted = cursor.fetchone()[0]
+        return min(counted, limit), counted > limit
+
+    def _count_originals(self, limit: int) -> tuple[int, bool]:
+        """The unfiltered gallery's count: one card per stored original and one per job
+        without one, so the number of distinct originals plus the jobs without one, read from
+        the (team, original) index alone. Counting the cards themselves tests each of a
+        thousand jobs for a newer version (2.3 ms of the database's time at a million)."""
+        original = self._column("original")
+        team_jobs = (
+            f"FROM {self.table} j WHERE {self._column('team')} = %s"
+            f" AND {self._column('parent')} IS NULL"
+        )
+        sql = (
+            f"SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT {original} {team_jobs}"  # noqa: S608
+            f" AND {original} <> %s LIMIT %s) kept)"
+            f" + (SELECT COUNT(*) FROM (SELECT 1 {team_jobs} AND {original} = %s LIMIT %s) alone)"
+        )
+        team_id = self.params[0]
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [team_id, "", limit + 1, team_id, "", limit + 1])
             counted = cursor.fetchone()[0]
         return min(counted, limit), counted > limit
 
@@ -98,12 +121,19 @@ class GalleryQuery:
             params.append(self._when(local_midnight(filters.date_to + timedelta(days=1))))
         if newest_only:
             # Only the newest version of each stored original (jobs without one stand alone).
+            # Newer means made later, or in the same microsecond with a greater id, so each
+            # original has exactly one newest version.
+            n_created, j_created = self._column("created_at", "n"), self._column("created_at")
+            newer = (
+                f"({n_created} > {j_created} OR ({n_created} = {j_created}"
+                f" AND {self._column('id', 'n')} > {self._column('id')}))"
+            )
             where.append(
                 f"NOT EXISTS (SELECT 1 FROM {self.table} n WHERE {self._same_original()}"  # noqa: S608
-                f" AND NOT ({self._column('original', 'n')} = %s)"
-                f" AND {self._column('created_at', 'n')} > {self._column('created_at')})"
+                f" AND NOT ({self._column('original', 'n')} = %s) AND {newer})"
             )
             params.append("")
+        self.versions_grouped = newest_only and filters == Filters()
         return where, params
 
     def _same_original(self) -> str:

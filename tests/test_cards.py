@@ -65,7 +65,9 @@ def test_the_dashboard_list_follows_additions_and_deletions(owner_client, team, 
     from enhancer.views.pages import DASHBOARD_SIZE
 
     jobs = [make_job(team, admin_user_, status="succeeded", name=f"n{i}.png") for i in range(25)]
-    Job.objects.filter(pk=jobs[-1].pk).update(created_at=timezone.now() - timezone.timedelta(days=9))
+    Job.objects.filter(pk=jobs[-1].pk).update(
+        created_at=timezone.now() - timezone.timedelta(days=9)
+    )
     oldest = jobs[-1]
     page = owner_client.get(reverse("dashboard")).content.decode()
     assert page.count('class="job-card') == DASHBOARD_SIZE and f"job-{oldest.id}" not in page

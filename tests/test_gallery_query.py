@@ -48,6 +48,8 @@ def history(team, admin_user_, teammate, outsider):
         Job.objects.filter(pk=job.pk).update(created_at=same_moment)
     for job in jobs[7:10]:  # Run again: versions of jobs[6]'s original
         Job.objects.filter(pk=job.pk).update(original=jobs[6].original.name, title="Again")
+    for job in jobs[14:16]:  # two versions made in the same microsecond: one card
+        Job.objects.filter(pk=job.pk).update(original=jobs[13].original.name, created_at=now)
     for job in jobs[11:13]:  # an image URL not fetched yet
         Job.objects.filter(pk=job.pk).update(original="")
     tile = make_job(team, admin_user_, status="succeeded", name="Beach.png")

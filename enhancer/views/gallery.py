@@ -12,7 +12,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
@@ -94,7 +94,11 @@ def with_versions(jobs, *, newest_only: bool):
     jobs = jobs.annotate(versions_count=Subquery(count))
     if newest_only:
         # Jobs with no stored original (an image URL not fetched yet) are nobody's versions.
-        newer = same_original.exclude(original="").filter(created_at__gt=OuterRef("created_at"))
+        # Newer, or made in the same microsecond with a greater id: exactly one card each.
+        newer = same_original.exclude(original="").filter(
+            Q(created_at__gt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+        )
         jobs = jobs.exclude(Exists(newer))
     return jobs
 
