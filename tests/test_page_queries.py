@@ -96,10 +96,10 @@ def test_the_usage_page_makes_a_fixed_number_of_queries(
         team.monthly_job_limit, team.member_monthly_job_limit = 100, 10
         team.save()
     owner_client.get(reverse("dashboard"))
-    # Session, user, membership; the roll-up's months and members; with limits set, the quota
+    # Session, user, membership; the roll-up's rows (months and members); with limits set, the quota
     # counts (the roll-up's sent jobs and the jobs still waiting to be sent, for the team and
     # the member). The storage the team's files take follows in a request of its own.
     with CaptureQueriesContext(connection) as queries:
         html = owner_client.get(reverse("usage")).content.decode()
-    assert len(queries) == (9 if limits else 5), [q["sql"][:80] for q in queries]
+    assert len(queries) == (8 if limits else 4), [q["sql"][:80] for q in queries]
     assert ("This month's limits" in html) == limits

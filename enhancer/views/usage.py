@@ -29,9 +29,8 @@ def usage_page(request: HttpRequest) -> HttpResponse:
     if membership is None:
         return redirect("team_new")
     team = membership.team
-    months = usage.monthly(team)
     month = usage.parse_month(request.GET.get("month"))
-    members = usage.by_member(team, month)
+    months, members = usage.page_numbers(team, month)
     month_key = f"{month:%Y-%m}"
     return render(
         request,
