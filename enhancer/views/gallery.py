@@ -11,7 +11,9 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db import connections, router
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from enhancer.cards import cards_of
 from enhancer.fragments import Remembered
 from enhancer.gallery_query import GalleryQuery
-from enhancer.models import AuditEvent, Job
+from enhancer.models import AuditEvent, Job, Membership
 from enhancer.team_forms import GalleryFilterForm
 from enhancer.teams import current_membership, require_membership
 from enhancer.views.batches import zip_stream
@@ -42,7 +44,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
         return redirect("team_new")
     form = GalleryFilterForm(request.GET, team=membership.team)
     # The members, read once: they are the select's options and part of the filters' key.
-    members = list(form.fields["member"].queryset.values_list("pk", "username"))
+    members = team_members(membership.team_id)
     form.fields["member"].choices = [("", form.fields["member"].empty_label), *members]
     filtered = any(value for name, value in request.GET.items() if name not in PLACE_PARAMS)
     jobs = GalleryQuery(membership.team_id, form.filters(), newest_only=not filtered)
@@ -65,6 +67,23 @@ def gallery(request: HttpRequest) -> HttpResponse:
     }
     template = "gallery.html#results" if request.htmx else "gallery.html"
     return render(request, template, context)
+
+
+def team_members(team_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the team's members by name, as the "Sent by" select lists them: one
+    plain statement (the form's queryset cost the web process more to build than to run)."""
+    connection = connections[router.db_for_read(Membership)]
+    quote = connection.ops.quote_name
+    user = get_user_model()
+    name = quote(user._meta.get_field(user.USERNAME_FIELD).column)
+    sql = (
+        f"SELECT u.id, u.{name} FROM {quote(user._meta.db_table)} u"  # noqa: S608  (the models' own tables)
+        f" JOIN {quote(Membership._meta.db_table)} m ON m.user_id = u.id"
+        f" WHERE m.team_id = %s ORDER BY u.{name}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [team_id])
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 # Each a few kilobytes: one per team and set of filters in use.
