@@ -10,6 +10,7 @@ request, so it is never remembered: it goes in after.
 from __future__ import annotations
 
 from django import template
+from django.contrib.auth.models import AnonymousUser
 from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -25,7 +26,8 @@ TOKEN = "\x00csrf-token\x00"  # where the token goes; nothing a template renders
 
 @register.simple_tag(takes_context=True)
 def site_nav(context) -> SafeString:
-    request, user = context["request"], context["user"]
+    # Pages rendered outside a view (a refused upload's 413) have no request or user.
+    request, user = context.get("request"), context.get("user") or AnonymousUser()
     team, membership = context.get("current_team"), context.get("membership")
     signed_in = user.is_authenticated
     key = (
@@ -35,7 +37,7 @@ def site_nav(context) -> SafeString:
         team.pk if team else None,
         team.name if team else None,
         bool(membership and membership.is_admin),
-        getattr(request.resolver_match, "url_name", None),
+        getattr(getattr(request, "resolver_match", None), "url_name", None),
     )
 
     def render() -> str:
