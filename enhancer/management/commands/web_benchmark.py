@@ -3,9 +3,11 @@
 Seeds one team with N jobs into a database of its own (a fresh SQLite file by default, or the
 PostgreSQL database given with --database-url), starts gunicorn exactly as `serve` does, with a
 bare Django view added beside the real site, and drives each page with Debian's wrk in one run.
-Prints requests per second, p50 and p99 latency, each as a ratio to the bare view measured in the
-same run (before and after the pages, averaged: the machine's load drifts), and the SQL queries
-each page makes. Figures, never pass/fail: compare ratios within one run.
+Prints requests per second, p50 and p99 latency, each as a ratio to the bare view, and the SQL
+queries each page makes. The machine's speed drifts by half within a minute on a shared host, so
+the bare view is measured right before and right after every page, each page is measured in
+several rounds, and a page's figures are the medians over the rounds of its ratios to its own
+neighbours. Figures, never pass/fail: compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -35,6 +39,22 @@ THREADS = 4
 POLL_RATE_TARGET = 0.35
 POLL_P99_TARGET = 2.0
 PAGE_RATE_TARGET = 0.15
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One round of a page, with the bare view's runs right before and right after it."""
+
+    result: wrk.Result
+    bare: tuple[wrk.Result, wrk.Result]
+
+    @property
+    def rate_ratio(self) -> float:
+        return self.result.requests_per_second / median(b.requests_per_second for b in self.bare)
+
+    @property
+    def p99_ratio(self) -> float:
+        return self.result.p99_ms / median(b.p99_ms for b in self.bare)
 
 
 def free_port() -> int:
@@ -55,7 +75,10 @@ class Command(BaseCommand):
             "'Web benchmark' team replaced). Default: a fresh SQLite file in a temporary folder.",
         )
         parser.add_argument("--connections", type=int, default=50)
-        parser.add_argument("--duration", type=float, default=10.0, help="Seconds per page.")
+        parser.add_argument(
+            "--duration", type=float, default=5.0, help="Seconds per page and round (5)."
+        )
+        parser.add_argument("--rounds", type=int, default=3, help="Rounds over the pages (3).")
         parser.add_argument(
             "--reuse", action="store_true", help="Keep an already seeded team of that size."
         )
@@ -119,7 +142,7 @@ class Command(BaseCommand):
                 web.wait(timeout=25)
             except subprocess.TimeoutExpired:
                 web.kill()
-        self.print_table(report, results, jobs, connections, options["duration"])
+        self.print_table(report, results, jobs, connections, options)
 
     def wait_until_up(self, web: subprocess.Popen, url: str) -> None:
         deadline = time.monotonic() + 60
@@ -135,34 +158,43 @@ class Command(BaseCommand):
         raise CommandError("gunicorn did not answer within a minute.")
 
     def measure(self, base: str, report: dict, connections: int, options: dict) -> dict:
+        """{page: [Measured, one per round]}, and {"bare view": [every bare run]}."""
         wanted = [name.strip() for name in options["pages"].split(",") if name.strip()]
-        pages = {
-            name: page
-            for name, page in report["pages"].items()
-            if not wanted or name in wanted or name == "bare view"
-        }
-        results: dict[str, wrk.Result | list[wrk.Result]] = {}
-        order = ["bare view", *[name for name in pages if name != "bare view"], "bare view"]
-        for name in order:
-            page = pages[name]
+        names = [
+            name
+            for name in report["pages"]
+            if name != "bare view" and (not wanted or name in wanted)
+        ]
+        results: dict[str, list] = {"bare view": []}
+
+        def run(name: str, *, warm_up: bool) -> wrk.Result:
+            page = report["pages"][name]
             headers = {"Cookie": report["cookie"]}
             if page["htmx"]:
                 headers["HX-Request"] = "true"
             url = base + page["url"]
-            # A short warm-up: every gunicorn thread opens its database connection and
-            # compiles its templates before the measured run.
-            wrk.run(url, headers=headers, connections=connections, duration=2)
-            self.say(f"  {name}…")
+            if warm_up:
+                # Every gunicorn thread opens its database connection and compiles its
+                # templates before the first measured run.
+                wrk.run(url, headers=headers, connections=connections, duration=2)
             result = wrk.run(
                 url, headers=headers, connections=connections, duration=options["duration"]
             )
-            if name == "bare view":
-                results.setdefault(name, []).append(result)
-            else:
-                results[name] = result
             # wrk stops waiting, the server does not: let a slow page's requests finish
-            # before the next page is measured.
+            # before the next run.
             self.settle(f"{base}/bench/bare/")
+            return result
+
+        for round_number in range(options["rounds"]):
+            self.say(f"  round {round_number + 1} of {options['rounds']}…")
+            before = run("bare view", warm_up=round_number == 0)
+            results["bare view"].append(before)
+            for name in names:
+                result = run(name, warm_up=round_number == 0)
+                after = run("bare view", warm_up=False)
+                results["bare view"].append(after)
+                results.setdefault(name, []).append(Measured(result, (before, after)))
+                before = after
         return results
 
     def settle(self, url: str, deadline: float = 180.0) -> None:
@@ -179,20 +211,21 @@ class Command(BaseCommand):
             quick = quick + 1 if time.monotonic() - started < 0.2 else 0
             time.sleep(0.2)
 
-    def print_table(self, report: dict, results: dict, jobs: int, connections: int, duration):
+    def print_table(self, report: dict, results: dict, jobs: int, connections: int, options):
         bare_runs = results["bare view"]
-        bare_rate = sum(r.requests_per_second for r in bare_runs) / len(bare_runs)
-        bare_p99 = sum(r.p99_ms for r in bare_runs) / len(bare_runs)
         out = self.stdout.write
         out("")
         out(
-            f"{jobs:,} jobs on {report['vendor']}, {connections} connections, {duration:g} s per "
-            f"page, gunicorn {WEB_WORKERS} workers x {THREADS} threads (as `serve`), "
+            f"{jobs:,} jobs on {report['vendor']}, {connections} connections, "
+            f"{options['duration']:g} s per page in each of {options['rounds']} rounds, gunicorn "
+            f"{WEB_WORKERS} workers x {THREADS} threads (as `serve`), "
             f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()})"
         )
+        rates = [r.requests_per_second for r in bare_runs]
         out(
-            f"bare view: {' and '.join(f'{r.requests_per_second:,.0f}' for r in bare_runs)} req/s "
-            "(before and after the pages; ratios are to their mean)"
+            f"bare view: {min(rates):,.0f} to {max(rates):,.0f} req/s over its {len(rates)} "
+            "runs, one before and after every page: each page's ratios are to its own two, "
+            "and the medians over the rounds are shown"
         )
         out("")
         header = (
@@ -201,41 +234,44 @@ class Command(BaseCommand):
         )
         out(header)
         out("-" * len(header))
-        rows = [("bare view", bare_runs[0])] + [
-            (name, result) for name, result in results.items() if name != "bare view"
-        ]
-        for name, result in rows:
+        out(
+            f"{'bare view':<17}{median(rates):>9,.0f}{1:>7.2f}x"
+            f"{median(r.p50_ms for r in bare_runs):>9.1f}"
+            f"{median(r.p99_ms for r in bare_runs):>9.1f}{1:>11.2f}x{0:>9}"
+        )
+        figures = {}
+        for name, rounds in results.items():
             if name == "bare view":
-                rate, p99 = bare_rate, bare_p99
-                p50 = sum(r.p50_ms for r in bare_runs) / len(bare_runs)
-            else:
-                rate, p50, p99 = result.requests_per_second, result.p50_ms, result.p99_ms
-            errors = result.bad_responses + result.socket_errors
-            if not result.requests:
-                queries = report["pages"][name]["queries"]
-                out(f"{name:<17}{'no answer within 10 s':>45}{queries:>12}  {errors or ''}")
                 continue
+            queries = report["pages"][name]["queries"]
+            errors = sum(m.result.bad_responses + m.result.socket_errors for m in rounds)
+            if not all(m.result.requests for m in rounds):
+                out(f"{name:<17}{'no answer within 10 s':>45}{queries:>12}  {errors or ''}")
+                figures[name] = (0.0, float("inf"))
+                continue
+            rate_ratio = median(m.rate_ratio for m in rounds)
+            p99_ratio = median(m.p99_ratio for m in rounds)
+            figures[name] = (rate_ratio, p99_ratio)
             out(
-                f"{name:<17}{rate:>9,.0f}{rate / bare_rate:>7.2f}x{p50:>9.1f}{p99:>9.1f}"
-                f"{p99 / bare_p99:>11.2f}x{report['pages'][name]['queries']:>9}  "
-                f"{errors or ''}"
+                f"{name:<17}{median(m.result.requests_per_second for m in rounds):>9,.0f}"
+                f"{rate_ratio:>7.2f}x{median(m.result.p50_ms for m in rounds):>9.1f}"
+                f"{median(m.result.p99_ms for m in rounds):>9.1f}{p99_ratio:>11.2f}x"
+                f"{queries:>9}  {errors or ''}"
             )
         out("")
-        poll = results.get("poll")
-        if poll:
-            rate_ok = poll.requests_per_second / bare_rate >= POLL_RATE_TARGET
-            p99_ok = poll.p99_ms <= POLL_P99_TARGET * bare_p99
+        if "poll" in figures:
+            rate_ratio, p99_ratio = figures["poll"]
+            rate_ok, p99_ok = rate_ratio >= POLL_RATE_TARGET, p99_ratio <= POLL_P99_TARGET
             out(
-                f"Poll: {poll.requests_per_second / bare_rate:.2f}x the bare view "
+                f"Poll: {rate_ratio:.2f}x the bare view "
                 f"(target {POLL_RATE_TARGET}x: {'met' if rate_ok else 'NOT met'}), p99 "
-                f"{poll.p99_ms / bare_p99:.2f}x (target at most {POLL_P99_TARGET:g}x: "
+                f"{p99_ratio:.2f}x (target at most {POLL_P99_TARGET:g}x: "
                 f"{'met' if p99_ok else 'NOT met'})."
             )
         slow = [
             name
-            for name, result in results.items()
-            if name not in ("bare view", "poll")
-            and result.requests_per_second / bare_rate < PAGE_RATE_TARGET
+            for name, (rate_ratio, _) in figures.items()
+            if name != "poll" and rate_ratio < PAGE_RATE_TARGET
         ]
         out(
             f"Pages under {PAGE_RATE_TARGET}x the bare view: {', '.join(slow) if slow else 'none'}."
