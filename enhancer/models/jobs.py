@@ -356,6 +356,13 @@ class Job(models.Model):
             models.Index(fields=["team", "updated_at"]),
             models.Index(fields=["status", "provider", "created_at"]),
             models.Index(fields=["team", "original"]),
+            # Results whose automatic checks are still to come: a handful at any time, which
+            # every poll looks for (enhancer/polling.py) and no other index finds quickly.
+            models.Index(
+                fields=["team", "finished_at"],
+                condition=models.Q(status="succeeded", checked_at__isnull=True),
+                name="job_awaiting_check",
+            ),
         ]
 
     def __str__(self) -> str:
