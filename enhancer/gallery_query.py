@@ -43,6 +43,9 @@ class GalleryQuery:
         self.connection = connections[router.db_for_read(Job)]
         self.quote = self.connection.ops.quote_name
         self.table = self.quote(Job._meta.db_table)
+        self.team_id = team_id
+        # The unfiltered gallery: its count has a cheaper form (_count_originals).
+        self.versions_grouped = newest_only and filters == Filters()
         self.where, self.params = self._conditions(team_id, filters, newest_only)
 
     def page(self, size: int, *, before: str | None, after: str | None) -> keyset.Page:
@@ -77,9 +80,8 @@ class GalleryQuery:
             f" AND {original} <> %s LIMIT %s) kept)"
             f" + (SELECT COUNT(*) FROM (SELECT 1 {team_jobs} AND {original} = %s LIMIT %s) alone)"
         )
-        team_id = self.params[0]
         with self.connection.cursor() as cursor:
-            cursor.execute(sql, [team_id, "", limit + 1, team_id, "", limit + 1])
+            cursor.execute(sql, [self.team_id, "", limit + 1, self.team_id, "", limit + 1])
             counted = cursor.fetchone()[0]
         return min(counted, limit), counted > limit
 
@@ -133,7 +135,6 @@ class GalleryQuery:
                 f" AND NOT ({self._column('original', 'n')} = %s) AND {newer})"
             )
             params.append("")
-        self.versions_grouped = newest_only and filters == Filters()
         return where, params
 
     def _same_original(self) -> str:
