@@ -256,15 +256,3 @@ class GalleryFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
-
-    def filter(self, jobs):
-        """The team's jobs narrowed by the filters, as a queryset."""
-        filters = self.filters()
-        return jobs.gallery(
-            search=filters.search,
-            member=filters.member_id,
-            status=filters.status,
-            scale=filters.scale,
-            date_from=filters.date_from,
-            date_to=filters.date_to,
-        )

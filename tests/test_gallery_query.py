@@ -58,7 +58,8 @@ def history(team, admin_user_, teammate, outsider):
     return jobs
 
 
-def orm_pages(team, filters: Filters, newest_only: bool) -> list[list[tuple]]:
+def orm_gallery(team, filters: Filters, newest_only: bool):
+    """The reference: the gallery as querysets."""
     jobs = (
         Job.objects.filter(team=team)
         .for_cards()
@@ -71,7 +72,11 @@ def orm_pages(team, filters: Filters, newest_only: bool) -> list[list[tuple]]:
             date_to=filters.date_to,
         )
     )
-    jobs = with_versions(jobs, newest_only=newest_only)
+    return with_versions(jobs, newest_only=newest_only)
+
+
+def orm_pages(team, filters: Filters, newest_only: bool) -> list[list[tuple]]:
+    jobs = orm_gallery(team, filters, newest_only)
     return walk(lambda before, after: keyset.page(jobs, PAGE, before=before, after=after))
 
 
@@ -135,15 +140,7 @@ def test_the_sql_pages_are_the_querysets_pages(team, admin_user_, teammate, hist
 def test_the_sql_count_is_the_querysets_count(team, admin_user_, teammate, history):
     for filters in filter_sets(admin_user_, teammate):
         for newest_only in (True, False):
-            jobs = Job.objects.filter(team=team).gallery(
-                search=filters.search,
-                member=filters.member_id,
-                status=filters.status,
-                scale=filters.scale,
-                date_from=filters.date_from,
-                date_to=filters.date_to,
-            )
-            jobs = with_versions(jobs, newest_only=newest_only)
+            jobs = orm_gallery(team, filters, newest_only)
             query = GalleryQuery(team.pk, filters, newest_only=newest_only)
             for limit in (3, 1000):
                 assert query.bounded_count(limit) == keyset.bounded_count(jobs, limit)
