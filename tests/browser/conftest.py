@@ -13,11 +13,14 @@
   failed requests and HTTP errors; a test ends with none of them, or it fails.
 - `audit`: axe-core (from npm, see package.json) on the page; no serious or critical violation.
 - `shoot`: with SAVE_SCREENSHOTS=1 (`make screenshots`), saves the page into docs/screenshots/.
+- The watchdog: a browser test still running after 7 minutes gets every thread's stack printed
+  and its Chromium killed (a new one serves the next test); after 10, the run is interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import os
 import re
@@ -26,6 +29,8 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -291,11 +296,34 @@ def playwright_instance(chromium_executable: str):
         yield playwright
 
 
+class SessionBrowser:
+    """The session's Chromium, launched again when the watchdog (below) had to kill it, so one
+    wedged browser fails one test, not every test after it. Anything else is the browser's."""
+
+    def __init__(self, playwright, executable: str) -> None:
+        self._playwright = playwright
+        self._executable = executable
+        self._browser = None
+
+    def current(self):
+        if self._browser is None or not self._browser.is_connected():
+            self._browser = self._playwright.chromium.launch(
+                executable_path=self._executable, args=[*CHROMIUM_ARGS, BROWSER_MARK]
+            )
+        return self._browser
+
+    def __getattr__(self, name: str):
+        return getattr(self.current(), name)
+
+    def close(self) -> None:
+        if self._browser is not None and self._browser.is_connected():
+            self._browser.close()
+
+
 @pytest.fixture(scope="session")
 def browser(playwright_instance, chromium_executable: str):
-    browser = playwright_instance.chromium.launch(
-        executable_path=chromium_executable, args=CHROMIUM_ARGS
-    )
+    browser = SessionBrowser(playwright_instance, chromium_executable)
+    browser.current()
     yield browser
     browser.close()
 
@@ -425,6 +453,112 @@ def new_context(browser, site: Site, request: pytest.FixtureRequest):
 def page(new_context):
     context, _problems = new_context()
     return context.new_page()
+
+
+# --- The watchdog: no browser test can stop the run ------------------------------------------
+# Playwright bounds every action and expectation, but not what waits on Chromium itself: a
+# script (page.evaluate), opening or closing a context, a download's end. Once, after a test had
+# passed, the suite waited there until CI's 90 minutes ran out. So each browser test runs under
+# a watchdog: past WATCHDOG_KILL_SECONDS (setup, test and teardown; the slowest test takes about
+# half a minute here) it prints every thread's stack and the processes and kills this session's
+# Chromium, which ends whatever waited on it (the next test gets a new browser); past
+# WATCHDOG_STOP_SECONDS it interrupts the run, which then ends with its report. Both reports are
+# also repeated at the end of the run and kept in test-artifacts/browser/watchdog.txt.
+
+WATCHDOG_KILL_SECONDS = 420
+WATCHDOG_STOP_SECONDS = 600
+# A switch Chromium ignores, to tell this session's browser from any other.
+BROWSER_MARK = f"--detailer-test-session={os.getpid()}-{time.time_ns()}"
+WATCHDOG_REPORTS: list[str] = []
+
+
+def marked_browser_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if BROWSER_MARK.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                    pids.append(int(entry.name))
+    return pids
+
+
+def kill_browser() -> str:
+    """Kills this session's Chromium (its process group, so renderers go too); says what it did."""
+    killed = []
+    for pid in marked_browser_pids():
+        with contextlib.suppress(OSError):
+            group = os.getpgid(pid)
+            if group != os.getpgrp():  # Playwright starts Chromium in a group of its own
+                os.killpg(group, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+    return f"killed Chromium {killed}" if killed else "found no Chromium of this session"
+
+
+class Watchdog:
+    def __init__(self, item: pytest.Item) -> None:
+        self.item = item
+        self.started = time.monotonic()
+        self._timers = [
+            threading.Timer(WATCHDOG_KILL_SECONDS, self._kill),
+            threading.Timer(WATCHDOG_STOP_SECONDS, self._stop),
+        ]
+        for timer in self._timers:
+            timer.daemon = True
+            timer.start()
+
+    def cancel(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+    def _report(self, action: str) -> None:
+        with tempfile.TemporaryFile("w+") as dump:
+            faulthandler.dump_traceback(file=dump, all_threads=True)
+            dump.seek(0)
+            stacks = dump.read()
+        processes = subprocess.run(
+            ["ps", "-eo", "pid,pgid,stat,etime,rss,args", "--sort=pid"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        seconds = time.monotonic() - self.started
+        text = (
+            f"\nWATCHDOG: {self.item.nodeid} has run for {seconds:.0f} s; {action}.\n"
+            f"--- stacks ---\n{stacks}\n--- processes ---\n{processes}\n"
+        )
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with (ARTIFACTS / "watchdog.txt").open("a") as log:
+            log.write(text)
+        WATCHDOG_REPORTS.append(text)
+
+    def _kill(self) -> None:
+        self._report(kill_browser())
+
+    def _stop(self) -> None:
+        self._report("interrupting the run")
+        os.kill(os.getpid(), signal.SIGINT)  # a real signal ends a wait in select()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """What the watchdog did, at the end of the run's report: a test whose wait it ended may
+    have passed, and its output would be lost with the test's captured output."""
+    if WATCHDOG_REPORTS:
+        terminalreporter.section("browser watchdog", sep="=", red=True)
+        for text in WATCHDOG_REPORTS:
+            terminalreporter.write(text)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    if HERE not in Path(str(item.path)).parents:
+        return (yield)
+    watchdog = Watchdog(item)
+    try:
+        return (yield)
+    finally:
+        watchdog.cancel()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
