@@ -38,10 +38,33 @@ def history(team, users, count: int) -> None:
     )
 
 
+def versions_of(job: Job, count: int) -> Job:
+    """`count` more versions of `job` (Run again: the same stored original, later), the
+    middle one returned."""
+    versions = Job.objects.bulk_create(
+        Job(
+            team=job.team,
+            created_by=job.created_by,
+            original_name=job.original_name,
+            original=job.original.name,
+            original_sha256=job.original_sha256,
+            original_width=job.original_width,
+            original_height=job.original_height,
+            provider="builtin",
+            status="succeeded",
+            created_at=job.created_at + timezone.timedelta(seconds=n + 1),
+        )
+        for n in range(count)
+    )
+    return versions[count // 2]
+
+
 def queries_per_page(client, team, users, count: int) -> dict[str, int]:
     history(team, users, count)
     job = make_job(team, users[0], status="succeeded", name="page.png")
     pending = make_job(team, users[0], status="processing", name="busy.png")
+    # Run again a tenth as many times as there are jobs: its page lists a few, whatever the count.
+    run_again = versions_of(make_job(team, users[0], status="succeeded"), count // 10)
     # A cursor in the middle of the history, as an "Older" link would carry.
     middle = Job.objects.filter(team=team).order_by("-created_at", "-pk")[count // 2]
     older = str(Cursor.of(middle))
@@ -53,6 +76,7 @@ def queries_per_page(client, team, users, count: int) -> dict[str, int]:
         "usage": (reverse("usage"), {}),
         "usage, storage": (reverse("usage"), {"storage": "1"}),
         "job page": (reverse("job_detail", args=[job.id]), {}),
+        "job page, run again often": (reverse("job_detail", args=[run_again.id]), {}),
     }
     client.get(reverse("dashboard"))  # the session chooses the team once
     counts = {}
@@ -103,3 +127,24 @@ def test_the_usage_page_makes_a_fixed_number_of_queries(
         html = owner_client.get(reverse("usage")).content.decode()
     assert len(queries) == (8 if limits else 4), [q["sql"][:80] for q in queries]
     assert ("This month's limits" in html) == limits
+
+
+def test_a_job_run_again_often_lists_its_nearest_versions(owner_client, team, admin_user_):
+    from enhancer.views.jobs import VERSIONS_EACH_SIDE
+
+    first = make_job(team, admin_user_, status="succeeded")
+    shown = versions_of(first, 60)
+    html = owner_client.get(reverse("job_detail", args=[shown.id])).content.decode()
+    items = html.split('class="version-list"')[1].split("</ol>")[0].split("<li")[1:]
+    assert len(items) == 2 * VERSIONS_EACH_SIDE + 1
+    assert "there are earlier and later ones too" in html
+    # It stands in the middle, the nearest on either side in order.
+    assert 'aria-current="page"' in items[VERSIONS_EACH_SIDE]
+    assert "This version" in items[VERSIONS_EACH_SIDE]
+    # The newest: only earlier ones lie beyond, and the list ends with it.
+    newest = Job.objects.filter(original=first.original.name).order_by("-created_at").first()
+    html = owner_client.get(reverse("job_detail", args=[newest.id])).content.decode()
+    items = html.split('class="version-list"')[1].split("</ol>")[0].split("<li")[1:]
+    assert len(items) == VERSIONS_EACH_SIDE + 1
+    assert "there are earlier ones too" in html
+    assert "This version" in items[-1]

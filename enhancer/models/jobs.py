@@ -18,6 +18,7 @@ or duplicated webhook, or two workers at once, can never move a job backwards.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import PurePath
@@ -216,6 +217,15 @@ class JobManager(models.Manager.from_queryset(JobQuerySet)):  # type: ignore[mis
 
     def get_queryset(self) -> JobQuerySet:
         return super().get_queryset().filter(parent__isnull=True)
+
+
+@dataclass(frozen=True)
+class NearVersions:
+    """A job among its versions (Job.versions_near)."""
+
+    jobs: list[Job]
+    more_before: bool
+    more_after: bool
 
 
 class Job(models.Model):
@@ -446,6 +456,21 @@ class Job(models.Model):
         """Every job of the team made from the same stored original, this one included."""
         return Job.objects.filter(team_id=self.team_id, original=self.original.name).order_by(
             "created_at", "pk"
+        )
+
+    def versions_near(self, each_side: int) -> NearVersions:
+        """This job and up to `each_side` of its versions on either side, oldest first, and
+        whether more lie beyond: a photo run again five hundred times still makes a page of
+        a few rows (two probes of the (team, original) index)."""
+        same, at = self.versions(), self.created_at
+        older = models.Q(created_at__lt=at) | models.Q(created_at=at, pk__lt=self.pk)
+        newer = models.Q(created_at__gt=at) | models.Q(created_at=at, pk__gt=self.pk)
+        before = list(same.filter(older).order_by("-created_at", "-pk")[: each_side + 1])
+        after = list(same.filter(newer)[: each_side + 1])
+        return NearVersions(
+            jobs=[*reversed(before[:each_side]), self, *after[:each_side]],
+            more_before=len(before) > each_side,
+            more_after=len(after) > each_side,
         )
 
     def original_shared(self) -> bool:

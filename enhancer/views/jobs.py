@@ -240,6 +240,10 @@ def enhance_again(
     return redirect("job_detail", job.id)
 
 
+# Run again's versions listed on either side of the one shown.
+VERSIONS_EACH_SIDE = 10
+
+
 # --- One job ----------------------------------------------------------------------------------
 
 
@@ -265,7 +269,9 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         {
             "job": job,
             # Run again's versions: the jobs sharing this job's stored original.
-            "versions": list(job.versions()) if job.original and has_versions else [],
+            "versions": (
+                job.versions_near(VERSIONS_EACH_SIDE) if job.original and has_versions else None
+            ),
             "earlier_versions": earlier[:20],
             "later_versions": later[:20],
             "share_links": links,
