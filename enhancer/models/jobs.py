@@ -249,7 +249,8 @@ class Job(models.Model):
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="jobs")
+    # Every index below on the team leads with it, so the foreign key needs none of its own.
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="jobs", db_index=False)
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
@@ -258,9 +259,8 @@ class Job(models.Model):
     )
     title = models.CharField(max_length=120, blank=True)
     original_name = models.CharField(max_length=255)
-    status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
+    # Indexed with the team and with the provider (Meta), not alone.
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
 
     # What was asked for, in the API's terms.
     scale = models.PositiveSmallIntegerField(choices=Settings.SCALE_CHOICES, default=2)
@@ -295,7 +295,8 @@ class Job(models.Model):
     )
 
     # Talking to the API.
-    upstream_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Never looked up by value (a webhook finds its job by the job's own token): no index.
+    upstream_id = models.CharField(max_length=64, blank=True)
     webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Submission attempts.")
     # True from just before `create` until the API's answer is known: after a timeout or a
@@ -312,7 +313,7 @@ class Job(models.Model):
     upload_sha256 = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the file as uploaded, before conversion."
     )
-    original_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    original_sha256 = models.CharField(max_length=64, blank=True)
     result_sha256 = models.CharField(max_length=64, blank=True)
     engine_version = models.CharField(max_length=200, blank=True)
     # Whether the stored result carries signed Content Credentials (C2PA), and if not, why.
@@ -366,6 +367,8 @@ class Job(models.Model):
             models.Index(fields=["team", "updated_at"]),
             models.Index(fields=["status", "provider", "created_at"]),
             models.Index(fields=["team", "original"]),
+            # A file's other versions in the team (Job.versions: provenance, the job page).
+            models.Index(fields=["team", "original_sha256"]),
             # Results whose automatic checks are still to come: a handful at any time, which
             # every poll looks for (enhancer/polling.py) and no other index finds quickly.
             models.Index(
