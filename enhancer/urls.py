@@ -104,6 +104,7 @@ urlpatterns = [
     path("team/activity/", team_settings.team_activity, name="team_activity"),
     # Gallery and usage
     path("gallery/", gallery.gallery, name="gallery"),
+    path("gallery/count/", gallery.gallery_count, name="gallery_count"),
     path("gallery/download/", gallery.gallery_download, name="gallery_download"),
     path("gallery/delete/", gallery.gallery_delete, name="gallery_delete"),
     path("usage/", usage.usage_page, name="usage"),

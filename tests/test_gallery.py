@@ -151,6 +151,39 @@ def test_the_count_stops_at_a_thousand(owner_client, team, admin_user_):
     assert "More than 1,000 enhancements." in html
 
 
+def test_a_filtered_count_follows_the_page(owner_client, outsider_client, jobs, outsider):
+    """Filtered, the count can read thousands of rows: the cards come first, the count in a
+    request of its own, of the team's own jobs only; without JavaScript, a link asks for it."""
+    make_job(outsider.teams.get(), outsider, status="succeeded", name="beach-3.png")
+    html = owner_client.get(reverse("gallery"), {"q": "beach", "before": "x"}).content.decode()
+    assert shown(owner_client.get(reverse("gallery"), {"q": "beach"})) == [
+        "beach-2.png",
+        "beach.png",
+    ]
+    assert "match the filters" not in html
+    count_url = f'{reverse("gallery_count")}?q=beach"'
+    assert f'hx-get="{count_url} hx-trigger="load"' in html  # its place in the list left out
+
+    counted = owner_client.get(
+        reverse("gallery_count"), {"q": "beach"}, headers={"HX-Request": "true"}
+    )
+    assert "2 enhancements match the filters." in counted.content.decode()
+    theirs = outsider_client.get(
+        reverse("gallery_count"), {"q": "beach"}, headers={"HX-Request": "true"}
+    )
+    assert "1 enhancement matches the filters." in theirs.content.decode()
+
+    without_script = owner_client.get(reverse("gallery_count"), {"q": "beach"})
+    assert without_script.status_code == 302
+    page = owner_client.get(without_script.url).content.decode()
+    assert "2 enhancements match the filters." in page
+    assert 'hx-get="' + reverse("gallery_count") not in page
+
+
+def test_the_unfiltered_count_is_on_the_page(owner_client, jobs):
+    assert "3 enhancements." in owner_client.get(reverse("gallery")).content.decode()
+
+
 def test_htmx_gets_only_the_results(owner_client, jobs):
     response = owner_client.get(reverse("gallery"), {"q": "beach"}, headers={"HX-Request": "true"})
     html = response.content.decode()

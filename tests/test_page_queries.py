@@ -73,6 +73,7 @@ def queries_per_page(client, team, users, count: int) -> dict[str, int]:
         "gallery": (reverse("gallery"), {}),
         "gallery, older page": (reverse("gallery"), {"before": older}),
         "gallery, search": (reverse("gallery"), {"q": "lighthouse"}),
+        "gallery, search with its count": (reverse("gallery"), {"q": "lighthouse", "count": "1"}),
         "usage": (reverse("usage"), {}),
         "usage, storage": (reverse("usage"), {"storage": "1"}),
         "job page": (reverse("job_detail", args=[job.id]), {}),

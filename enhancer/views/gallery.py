@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
@@ -42,14 +43,13 @@ def gallery(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None:
         return redirect("team_new")
-    form = GalleryFilterForm(request.GET, team=membership.team)
-    # The members, read once: they are the select's options and part of the filters' key.
-    members = team_members(membership.team_id)
-    form.fields["member"].choices = [("", form.fields["member"].empty_label), *members]
-    filtered = any(value for name, value in request.GET.items() if name not in PLACE_PARAMS)
+    form, members, filtered = filter_form(request, membership.team)
     jobs = GalleryQuery(membership.team_id, form.filters(), newest_only=not filtered)
     page = jobs.page(PAGE_SIZE, before=request.GET.get("before"), after=request.GET.get("after"))
-    count, more = jobs.bounded_count()
+    # Filtered, the count can read thousands of rows (a common word in the search): it
+    # follows in a request of its own (gallery_count), so the cards never wait for it.
+    counted = not filtered or request.GET.get("count")
+    count, more = jobs.bounded_count() if counted else (None, False)
     cards = cards_of(page.items)
     context = {
         "form": form,
@@ -57,6 +57,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
         "page": page,
         "count": count,
         "count_is_more": more,
+        "count_query": filters_query(request),
         "cards": cards,
         "filtered": filtered,
         # Cards of running jobs on this page update live; new jobs do not jump into a
@@ -67,6 +68,40 @@ def gallery(request: HttpRequest) -> HttpResponse:
     }
     template = "gallery.html#results" if request.htmx else "gallery.html"
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def gallery_count(request: HttpRequest) -> HttpResponse:
+    """How many jobs match the gallery's filters, loaded after the page."""
+    if not request.htmx:
+        return redirect(f"{reverse('gallery')}?{filters_query(request)}&count=1")
+    membership = require_membership(request)
+    form, _members, filtered = filter_form(request, membership.team)
+    jobs = GalleryQuery(membership.team_id, form.filters(), newest_only=not filtered)
+    count, more = jobs.bounded_count()
+    context = {"count": count, "count_is_more": more, "filtered": filtered}
+    return render(request, "gallery.html#count", context)
+
+
+def filter_form(request: HttpRequest, team) -> tuple[GalleryFilterForm, list[tuple], bool]:
+    """The filters sent, the team's members (read once: the select's options and part of the
+    remembered fields' key), and whether any filter is in use."""
+    form = GalleryFilterForm(request.GET, team=team)
+    members = team_members(team.pk)
+    form.fields["member"].choices = [("", form.fields["member"].empty_label), *members]
+    filtered = any(
+        value for name, value in request.GET.items() if name not in PLACE_PARAMS | {"count"}
+    )
+    return form, members, filtered
+
+
+def filters_query(request: HttpRequest) -> str:
+    """The request's filters as a query string, without its place in the list."""
+    query = request.GET.copy()
+    for name in PLACE_PARAMS | {"count"}:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 def team_members(team_id: int) -> list[tuple[int, str]]:
