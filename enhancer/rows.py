@@ -33,3 +33,15 @@ def _converters(alias: str, field: models.Field) -> tuple:
         *connection.ops.get_db_converters(column),
         *column.get_db_converters(connection),
     )
+
+
+def instance(connection, model: type[models.Model], fields: Sequence[models.Field], values):
+    """A model instance from its raw column values, as a queryset would have made it."""
+    return model.from_db(
+        connection.alias, [field.attname for field in fields], converted(connection, fields, values)
+    )
+
+
+def columns(quote, alias: str, fields: Sequence[models.Field]) -> str:
+    """The select list for `fields` of the table aliased `alias`."""
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
