@@ -64,6 +64,8 @@ class Command(BaseCommand):
             "dashboard": ("/dashboard/", False),
             "gallery": ("/gallery/", False),
             "gallery, search": (f"/gallery/?q={SEARCH_WORD}", False),
+            # A filtered gallery's count follows its page, as a request of its own.
+            "search's count": (f"/gallery/count/?q={SEARCH_WORD}", True),
             "usage": ("/usage/", False),
             "job page": (f"/jobs/{page_job}/", False),
         }
