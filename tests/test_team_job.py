@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enhancer.models import Batch, Job
-from enhancer.views.jobs import team_job
+from enhancer.models import Batch, Job, ShareLink
+from enhancer.views.jobs import Related, team_job
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def values(instance) -> dict:
 def assert_same_as_the_queryset(job: Job) -> None:
     expected = Job.objects.select_related("created_by", "batch").get(team=job.team, pk=job.pk)
     with CaptureQueriesContext(connection) as queries:
-        got = team_job(job.team_id, job.pk)
+        got, related = team_job(job.team_id, job.pk)
         assert values(got) == values(expected)
         # The sender and the batch come with it: no further query.
         sender, batch = got.created_by, got.batch
@@ -37,6 +37,7 @@ def assert_same_as_the_queryset(job: Job) -> None:
         values(expected.batch) if expected.batch else None
     )
     assert got._state.adding is False and got._state.db == "default"
+    assert related == Related(versions=False, links=False)  # not asked for
 
 
 def test_a_job_with_its_sender_and_batch(team, admin_user_):
@@ -62,3 +63,28 @@ def test_no_job_of_another_team_no_tile_no_such_id(team, admin_user_, outsider):
     assert team_job(team.pk, tile.pk) is None
     assert team_job(team.pk, uuid.uuid4()) is None
     assert team_job(team.pk, parent.pk) is not None
+
+
+def related(job: Job) -> Related:
+    return team_job(job.team_id, job.pk, related=True)[1]
+
+
+def test_whether_it_has_versions_and_share_links(team, admin_user_, outsider):
+    alone = make_job(team, admin_user_, status="succeeded", original_sha256="")
+    assert related(alone) == Related(versions=False, links=False)
+    # Run again: the same stored original.
+    first = make_job(team, admin_user_, status="succeeded", original_sha256="")
+    again = make_job(team, admin_user_, status="succeeded", original_sha256="")
+    Job.objects.filter(pk=again.pk).update(original=first.original.name)
+    assert related(first) == Related(versions=True, links=False)
+    # The same file sent again: the same hash, another stored original.
+    sent = make_job(team, admin_user_, status="succeeded", original_sha256="ab" * 32)
+    resent = make_job(team, admin_user_, status="succeeded", original_sha256="ab" * 32)
+    assert related(resent).versions
+    # Neither another team's copy, nor a tile of its own, nor an empty hash is a version.
+    make_job(outsider.teams.get(), outsider, original_sha256="cd" * 32)
+    mine = make_job(team, admin_user_, status="succeeded", original_sha256="cd" * 32)
+    make_job(team, admin_user_, status="processing", parent=mine, original_sha256="cd" * 32)
+    assert related(mine) == Related(versions=False, links=False)
+    ShareLink.create(job=sent, created_by=admin_user_)
+    assert related(sent) == Related(versions=True, links=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePath
 
@@ -48,58 +49,97 @@ from enhancer.uploads import oversized_uploads
 def load_job(request: HttpRequest, job_id: uuid.UUID) -> Job:
     """The job of the current team, with its sender and batch, or 404 (a job of another
     team is one that does not exist)."""
+    return load_job_and_related(request, job_id, related=False)[0]
+
+
+@dataclass(frozen=True)
+class Related:
+    """Whether the job has versions (another job of the team from the same stored original
+    or file hash) and share links. Most jobs have neither, and the job page then skips the
+    five queries that would find nothing."""
+
+    versions: bool = False
+    links: bool = False
+
+
+def load_job_and_related(
+    request: HttpRequest, job_id: uuid.UUID, *, related: bool
+) -> tuple[Job, Related]:
     membership = require_membership(request)
-    job = team_job(membership.team_id, job_id)
-    if job is None:
+    found = team_job(membership.team_id, job_id, related=related)
+    if found is None:
         raise Http404("Not found")
+    job, found_related = found
     job.team = membership.team
-    return job
+    return job, found_related
 
 
-def team_job(team_id: int, job_id: uuid.UUID) -> Job | None:
+def team_job(
+    team_id: int, job_id: uuid.UUID, *, related: bool = False
+) -> tuple[Job, Related] | None:
     """`Job.objects.select_related("created_by", "batch").get(team=…, pk=…)` as one plain
-    statement: every job page, its status while it runs, and each thumbnail and download ask
-    for it, and building the queryset cost the web process about twice what running it does."""
+    statement, with `related` also whether it has versions and share links: every job page,
+    its status while it runs, and each thumbnail and download ask for it, and building the
+    queryset cost the web process about twice what running it does."""
     connection = connections[router.db_for_read(Job)]
     User = get_user_model()
     pk = Job._meta.pk.get_db_prep_value(job_id, connection)
     with connection.cursor() as cursor:
-        cursor.execute(team_job_sql(connection.alias), [team_id, pk])
+        cursor.execute(team_job_sql(connection.alias, related=related), [team_id, pk])
         row = cursor.fetchone()
     if row is None:
         return None
     job_fields = Job._meta.concrete_fields
     user_fields, batch_fields = User._meta.concrete_fields, Batch._meta.concrete_fields
-    users_at, batches_at = len(job_fields), len(job_fields) + len(user_fields)
+    users_at = len(job_fields)
+    batches_at = users_at + len(user_fields)
+    related_at = batches_at + len(batch_fields)
     job = rows.instance(connection, Job, job_fields, row[:users_at])
-    user_row, batch_row = row[users_at:batches_at], row[batches_at:]
+    user_row, batch_row = row[users_at:batches_at], row[batches_at:related_at]
     # A foreign key set to None (a deleted sender, no batch) has no row to join.
     job.created_by = (
         rows.instance(connection, User, user_fields, user_row) if job.created_by_id else None
     )
     job.batch = rows.instance(connection, Batch, batch_fields, batch_row) if job.batch_id else None
-    return job
+    versions, links = row[related_at:] if related else (False, False)
+    return job, Related(versions=bool(versions), links=bool(links))
 
 
 @cache
-def team_job_sql(alias: str) -> str:
+def team_job_sql(alias: str, *, related: bool) -> str:
     quote = connections[alias].ops.quote_name
     User = get_user_model()
-
-    def column(model, name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
+    names = ("id", "team", "parent", "created_by", "batch", "original", "original_sha256")
+    col = {name: quote(Job._meta.get_field(name).column) for name in names}
+    jobs = quote(Job._meta.db_table)
+    extra = ""
+    if related:
+        # Each test an EXISTS of its own, each one probe of its index ((team, original),
+        # (team, hash), the link's job) at any size of history; an empty value is no version.
+        others = (
+            f"SELECT 1 FROM {jobs} o WHERE o.{col['team']} = j.{col['team']}"  # noqa: S608  (the models' own tables)
+            f" AND o.{col['parent']} IS NULL AND o.{col['id']} <> j.{col['id']}"
+        )
+        same = [
+            f"(j.{col[name]} <> '' AND EXISTS ({others} AND o.{col[name]} = j.{col[name]}))"
+            for name in ("original", "original_sha256")
+        ]
+        links = quote(ShareLink._meta.db_table)
+        link_job = quote(ShareLink._meta.get_field("job").column)
+        extra = (
+            f", ({' OR '.join(same)}),"  # noqa: S608  (the models' own tables)
+            f" EXISTS (SELECT 1 FROM {links} s WHERE s.{link_job} = j.{col['id']})"
+        )
     return (
         f"SELECT {rows.columns(quote, 'j', Job._meta.concrete_fields)},"  # noqa: S608  (the models' own tables)
         f" {rows.columns(quote, 'u', User._meta.concrete_fields)},"
-        f" {rows.columns(quote, 'b', Batch._meta.concrete_fields)}"
-        f" FROM {quote(Job._meta.db_table)} j"
+        f" {rows.columns(quote, 'b', Batch._meta.concrete_fields)}{extra}"
+        f" FROM {jobs} j"
         f" LEFT JOIN {quote(User._meta.db_table)} u"
-        f" ON u.{quote(User._meta.pk.column)} = j.{column(Job, 'created_by')}"
+        f" ON u.{quote(User._meta.pk.column)} = j.{col['created_by']}"
         f" LEFT JOIN {quote(Batch._meta.db_table)} b"
-        f" ON b.{column(Batch, 'id')} = j.{column(Job, 'batch')}"
-        f" WHERE j.{column(Job, 'team')} = %s AND j.{column(Job, 'id')} = %s"
-        f" AND j.{column(Job, 'parent')} IS NULL"
+        f" ON b.{quote(Batch._meta.pk.column)} = j.{col['batch']}"
+        f" WHERE j.{col['team']} = %s AND j.{col['id']} = %s AND j.{col['parent']} IS NULL"
     )
 
 
@@ -307,8 +347,9 @@ VERSIONS_EACH_SIDE = 10
 @login_required
 @require_GET
 def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
-    job = load_job(request, job_id)
-    if request.htmx and request.GET.get("part") == "status":
+    status_only = request.htmx and request.GET.get("part") == "status"
+    job, related = load_job_and_related(request, job_id, related=not status_only)
+    if status_only:
         # The finished page differs in more than the status (comparison, download, the
         # checks' verdict): show all of it, and the polling ends with the old page.
         if request.GET.get("seen") == "checking":
@@ -317,7 +358,7 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         elif job.is_final:
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "jobs/detail.html#status", {"job": job})
-    has_versions, has_links = related_rows(job)
+    has_versions, has_links = related.versions, related.links
     earlier, later = versions(job) if has_versions else ([], [])
     links = list(job.share_links.active()) if has_links else []
     return render(
@@ -339,33 +380,6 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
             ),
         },
     )
-
-
-def related_rows(job: Job) -> tuple[bool, bool]:
-    """Whether any other job of the team shares this job's stored original or its file's
-    hash (its versions), and whether it has share links. Most jobs have neither: one plain
-    statement tells, and the page skips the five queries that would find nothing. Each test
-    is an EXISTS of its own, so each is one probe of its index ((team, original), the hash,
-    the link's job) at any size of history."""
-    connection = connections[router.db_for_read(Job)]
-    quote = connection.ops.quote_name
-    jobs, links = quote(Job._meta.db_table), quote(ShareLink._meta.db_table)
-    pk = Job._meta.pk.get_db_prep_value(job.pk, connection)
-    others = f"SELECT 1 FROM {jobs} o WHERE o.team_id = %s AND o.parent_id IS NULL AND o.id <> %s"  # noqa: S608  (the models' own tables)
-    tests, params = [], []
-    for column, value in (
-        ("original", job.original.name),
-        ("original_sha256", job.original_sha256),
-    ):
-        if value:
-            tests.append(f"EXISTS ({others} AND o.{column} = %s)")
-            params += [job.team_id, pk, value]
-    versions = " OR ".join(tests) or "1 = 0"
-    sql = f"SELECT {versions}, EXISTS (SELECT 1 FROM {links} s WHERE s.job_id = %s)"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, pk])
-        has_versions, has_links = cursor.fetchone()
-    return bool(has_versions), bool(has_links)
 
 
 @login_required
