@@ -146,6 +146,29 @@ def test_the_sql_count_is_the_querysets_count(team, admin_user_, teammate, histo
                 assert query.bounded_count(limit) == keyset.bounded_count(jobs, limit)
 
 
+def test_the_unfiltered_page_carries_its_count(team, admin_user_, teammate, history):
+    """Unfiltered, the page's own statement counts the cards; an empty page (past the oldest)
+    leaves the count to a statement of its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    expected = keyset.bounded_count(orm_gallery(team, Filters(), newest_only=True))
+    query = GalleryQuery(team.pk, Filters(), newest_only=True)
+    page = query.page(PAGE, before=None, after=None)
+    with CaptureQueriesContext(connection) as queries:
+        assert query.bounded_count() == expected
+    assert len(queries) == 0 and expected[0] > PAGE
+    oldest = page.items[-1]
+    while page.older is not None:
+        page = query.page(PAGE, before=str(page.older), after=None)
+        oldest = page.items[-1]
+    past_the_end = GalleryQuery(team.pk, Filters(), newest_only=True)
+    assert past_the_end.page(PAGE, before=str(keyset.Cursor.of(oldest)), after=None).items == []
+    with CaptureQueriesContext(connection) as queries:
+        assert past_the_end.bounded_count() == expected
+    assert len(queries) == 1
+
+
 def test_the_walk_sees_every_job(team, admin_user_, teammate, history):
     """The comparison above is not vacuous: the unfiltered walk visits every visible job."""
     pages = sql_pages(team, Filters(), newest_only=False)
