@@ -306,7 +306,8 @@ class SessionBrowser:
         self._browser = None
 
     def current(self):
-        if self._browser is None or not self._browser.is_connected():
+        if BROWSER_KILLED.is_set() or self._browser is None or not self._browser.is_connected():
+            BROWSER_KILLED.clear()
             self._browser = self._playwright.chromium.launch(
                 executable_path=self._executable, args=[*CHROMIUM_ARGS, BROWSER_MARK]
             )
@@ -470,30 +471,53 @@ WATCHDOG_STOP_SECONDS = 600
 # A switch Chromium ignores, to tell this session's browser from any other.
 BROWSER_MARK = f"--detailer-test-session={os.getpid()}-{time.time_ns()}"
 WATCHDOG_REPORTS: list[str] = []
+BROWSER_KILLED = threading.Event()
 
 
-def marked_browser_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if BROWSER_MARK.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
-                    pids.append(int(entry.name))
-    return pids
+def processes() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def output_of(pid: int) -> set[str]:
+    """What the process's standard output and error are (a pipe's or socket's identity)."""
+    found = set()
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            found.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return found
 
 
 def kill_browser() -> str:
-    """Kills this session's Chromium (its process group, so renderers go too); says what it did."""
-    killed = []
-    for pid in marked_browser_pids():
+    """Kills this session's Chromium: its process group, and whatever else writes to its
+    output (Chromium's crash handlers leave the group, and Playwright notices the browser's
+    end only when the last of them lets go of it). Says what it did."""
+    BROWSER_KILLED.set()  # the next test launches a new one, whatever Playwright has noticed
+    marked = []
+    for pid in processes():
+        with contextlib.suppress(OSError):
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if BROWSER_MARK.encode() in arguments:
+                marked.append(pid)
+    outputs = set().union(*(output_of(pid) for pid in marked)) if marked else set()
+    # Playwright gives Chromium output streams of its own; never what this run writes to.
+    outputs -= output_of(os.getpid()) | output_of(os.getppid())
+    holders = [
+        pid
+        for pid in processes()
+        if pid not in marked and pid != os.getpid() and outputs & output_of(pid)
+    ]
+    for pid in marked:
         with contextlib.suppress(OSError):
             group = os.getpgid(pid)
             if group != os.getpgrp():  # Playwright starts Chromium in a group of its own
                 os.killpg(group, signal.SIGKILL)
-            else:
-                os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-    return f"killed Chromium {killed}" if killed else "found no Chromium of this session"
+            os.kill(pid, signal.SIGKILL)
+    for pid in holders:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    if not marked:
+        return "found no Chromium of this session"
+    return f"killed Chromium {marked} and {len(holders)} processes sharing its output"
 
 
 class Watchdog:
@@ -513,32 +537,44 @@ class Watchdog:
             timer.cancel()
 
     def _report(self, action: str) -> None:
-        with tempfile.TemporaryFile("w+") as dump:
-            faulthandler.dump_traceback(file=dump, all_threads=True)
-            dump.seek(0)
-            stacks = dump.read()
-        processes = subprocess.run(
-            ["ps", "-eo", "pid,pgid,stat,etime,rss,args", "--sort=pid"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
+        """Every thread's stack and the processes, into the run's report and the artifacts;
+        whatever of this fails (no `ps`, a read-only folder) must not stop the watchdog."""
+        try:
+            with tempfile.TemporaryFile("w+") as dump:
+                faulthandler.dump_traceback(file=dump, all_threads=True)
+                dump.seek(0)
+                stacks = dump.read()
+        except OSError as error:
+            stacks = f"(no stacks: {error})"
+        try:
+            processes = subprocess.run(
+                ["ps", "-eo", "pid,pgid,stat,etime,rss,args", "--sort=pid"],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=10,
+            ).stdout
+        except (OSError, subprocess.SubprocessError) as error:
+            processes = f"(no process list: {error})"
         seconds = time.monotonic() - self.started
         text = (
             f"\nWATCHDOG: {self.item.nodeid} has run for {seconds:.0f} s; {action}.\n"
             f"--- stacks ---\n{stacks}\n--- processes ---\n{processes}\n"
         )
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        with (ARTIFACTS / "watchdog.txt").open("a") as log:
-            log.write(text)
         WATCHDOG_REPORTS.append(text)
+        with contextlib.suppress(OSError):
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            with (ARTIFACTS / "watchdog.txt").open("a") as log:
+                log.write(text)
 
     def _kill(self) -> None:
         self._report(kill_browser())
 
     def _stop(self) -> None:
-        self._report("interrupting the run")
-        os.kill(os.getpid(), signal.SIGINT)  # a real signal ends a wait in select()
+        try:
+            self._report("interrupting the run")
+        finally:
+            os.kill(os.getpid(), signal.SIGINT)  # a real signal ends a wait in select()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -552,7 +588,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
-    if HERE not in Path(str(item.path)).parents:
+    # Not while someone debugs a test (--pdb, --trace): they are the one waiting.
+    debugging = item.config.getoption("usepdb") or item.config.getoption("trace")
+    if HERE not in Path(str(item.path)).parents or debugging:
         return (yield)
     watchdog = Watchdog(item)
     try:
