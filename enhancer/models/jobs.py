@@ -367,7 +367,7 @@ class Job(models.Model):
             models.Index(fields=["team", "updated_at"]),
             models.Index(fields=["status", "provider", "created_at"]),
             models.Index(fields=["team", "original"]),
-            # A file's other versions in the team (Job.versions: provenance, the job page).
+            # A file's other versions in the team (provenance.records.versions, the job page).
             models.Index(fields=["team", "original_sha256"]),
             # Results whose automatic checks are still to come: a handful at any time, which
             # every poll looks for (enhancer/polling.py) and no other index finds quickly.
