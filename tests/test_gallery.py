@@ -161,8 +161,11 @@ def test_a_filtered_count_follows_the_page(owner_client, outsider_client, jobs, 
         "beach.png",
     ]
     assert "match the filters" not in html
-    count_url = f'{reverse("gallery_count")}?q=beach"'
-    assert f'hx-get="{count_url} hx-trigger="load"' in html  # its place in the list left out
+    # The count does not depend on the place in the list; the link without JavaScript keeps it.
+    assert f'hx-get="{reverse("gallery_count")}?q=beach"' in html
+    assert 'href="?q=beach&amp;before=x&amp;count=1"' in html
+    # Loaded into the live region that stays, so screen readers announce it.
+    assert 'hx-target="closest p" hx-swap="innerHTML"' in html
 
     counted = owner_client.get(
         reverse("gallery_count"), {"q": "beach"}, headers={"HX-Request": "true"}

@@ -58,6 +58,8 @@ def gallery(request: HttpRequest) -> HttpResponse:
         "count": count,
         "count_is_more": more,
         "count_query": filters_query(request),
+        # Without JavaScript: the same page, counted.
+        "count_link": with_count(request),
         "cards": cards,
         "filtered": filtered,
         # Cards of running jobs on this page update live; new jobs do not jump into a
@@ -75,7 +77,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
 def gallery_count(request: HttpRequest) -> HttpResponse:
     """How many jobs match the gallery's filters, loaded after the page."""
     if not request.htmx:
-        return redirect(f"{reverse('gallery')}?{filters_query(request)}&count=1")
+        return redirect(f"{reverse('gallery')}?{with_count(request)}")
     membership = require_membership(request)
     form, _members, filtered = filter_form(request, membership.team)
     jobs = GalleryQuery(membership.team_id, form.filters(), newest_only=not filtered)
@@ -101,6 +103,12 @@ def filters_query(request: HttpRequest) -> str:
     query = request.GET.copy()
     for name in PLACE_PARAMS | {"count"}:
         query.pop(name, None)
+    return query.urlencode()
+
+
+def with_count(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query["count"] = "1"
     return query.urlencode()
 
 

@@ -1,5 +1,5 @@
 """The gallery: select several enhancements to download as one ZIP or delete together;
-versions of the same original are grouped."""
+versions of the same original are grouped; a search counts its matches after showing them."""
 
 from __future__ import annotations
 
@@ -43,3 +43,10 @@ def test_select_download_and_delete_several_with_versions_grouped(page, test_ima
     page.get_by_role("button", name="Delete 1 enhancement").click()
     expect(page.get_by_text("1 enhancement was deleted, with their files.")).to_be_visible()
     expect(page.get_by_role("list", name="Gallery").get_by_role("listitem")).to_have_count(1)
+
+    # A search shows every match, each version too; its count follows the cards.
+    page.get_by_label("Search").fill("harbour")
+    expect(page.get_by_role("list", name="Gallery").get_by_role("listitem")).to_have_count(2)
+    expect(page.get_by_role("status").filter(has_text="match")).to_have_text(
+        "2 enhancements match the filters."
+    )
