@@ -12,8 +12,8 @@ from django.db import connections, models, router, transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from enhancer import rows
 from enhancer.models import Membership, Team
-from enhancer.rows import converted
 
 SESSION_KEY = "current_team_id"
 M = TypeVar("M", bound=models.Model)
@@ -52,13 +52,10 @@ def membership_in(user_id: int, team_id: int) -> Membership | None:
     member_fields, team_fields = Membership._meta.concrete_fields, Team._meta.concrete_fields
     connection = connections[router.db_for_read(Membership)]
     quote = connection.ops.quote_name
-    columns = ", ".join(
-        [f"m.{quote(f.column)}" for f in member_fields]
-        + [f"t.{quote(f.column)}" for f in team_fields]
-    )
     member, team = quote(Membership._meta.db_table), quote(Team._meta.db_table)
     sql = (
-        f"SELECT {columns} FROM {member} m JOIN {team} t ON t.id = m.team_id"  # noqa: S608  (the models' own tables)
+        f"SELECT {rows.columns(quote, 'm', member_fields)}, {rows.columns(quote, 't', team_fields)}"  # noqa: S608  (the models' own tables)
+        f" FROM {member} m JOIN {team} t ON t.id = m.team_id"
         " WHERE m.user_id = %s AND m.team_id = %s"
     )
     with connection.cursor() as cursor:
@@ -67,16 +64,8 @@ def membership_in(user_id: int, team_id: int) -> Membership | None:
     if row is None:
         return None
     split = len(member_fields)
-    membership = Membership.from_db(
-        connection.alias,
-        [f.attname for f in member_fields],
-        converted(connection, member_fields, row[:split]),
-    )
-    membership.team = Team.from_db(
-        connection.alias,
-        [f.attname for f in team_fields],
-        converted(connection, team_fields, row[split:]),
-    )
+    membership = rows.instance(connection, Membership, member_fields, row[:split])
+    membership.team = rows.instance(connection, Team, team_fields, row[split:])
     return membership
 
 

@@ -35,6 +35,8 @@ from enhancer.views.jobs import delete_job, job_words
 PAGE_SIZE = 24
 # Not filters: where in the list the page is.
 PLACE_PARAMS = {"before", "after", "page"}
+# Not filters either: asks for the count on the page (without JavaScript).
+NOT_FILTERS = PLACE_PARAMS | {"count"}
 
 
 @login_required
@@ -57,9 +59,9 @@ def gallery(request: HttpRequest) -> HttpResponse:
         "page": page,
         "count": count,
         "count_is_more": more,
-        "count_query": filters_query(request),
-        # Without JavaScript: the same page, counted.
-        "count_link": with_count(request),
+        # Where the count is asked for; without JavaScript, the same page, counted.
+        "count_query": "" if counted else filters_query(request),
+        "count_link": "" if counted else with_count(request),
         "cards": cards,
         "filtered": filtered,
         # Cards of running jobs on this page update live; new jobs do not jump into a
@@ -92,16 +94,14 @@ def filter_form(request: HttpRequest, team) -> tuple[GalleryFilterForm, list[tup
     form = GalleryFilterForm(request.GET, team=team)
     members = team_members(team.pk)
     form.fields["member"].choices = [("", form.fields["member"].empty_label), *members]
-    filtered = any(
-        value for name, value in request.GET.items() if name not in PLACE_PARAMS | {"count"}
-    )
+    filtered = any(value for name, value in request.GET.items() if name not in NOT_FILTERS)
     return form, members, filtered
 
 
 def filters_query(request: HttpRequest) -> str:
     """The request's filters as a query string, without its place in the list."""
     query = request.GET.copy()
-    for name in PLACE_PARAMS | {"count"}:
+    for name in NOT_FILTERS:
         query.pop(name, None)
     return query.urlencode()
 
