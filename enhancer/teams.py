@@ -29,11 +29,12 @@ def current_membership(request: HttpRequest) -> Membership | None:
         return request._current_membership
     membership = None
     if request.user.is_authenticated:
-        memberships = Membership.objects.filter(user=request.user).select_related("team")
         team_id = request.session.get(SESSION_KEY)
         if isinstance(team_id, int):
             membership = membership_in(request.user.pk, team_id)
         if membership is None:
+            # Only now: building this queryset cost every page more than the query above.
+            memberships = Membership.objects.filter(user=request.user).select_related("team")
             membership = memberships.order_by(
                 models.F("last_selected_at").desc(nulls_last=True), "joined_at"
             ).first()

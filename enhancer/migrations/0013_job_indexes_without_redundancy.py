@@ -18,21 +18,9 @@ commits on its own, holding its lock for a moment.
 import django.db.models.deletion
 from django.db import migrations, models
 
+from enhancer.migration_operations import AddIndexConcurrentlyWherePossible
+
 HASH_INDEX = models.Index(fields=["team", "original_sha256"], name="enhancer_jo_team_id_b73764_idx")
-
-
-class AddIndexConcurrentlyWherePossible(migrations.AddIndex):
-    """CREATE INDEX CONCURRENTLY on PostgreSQL, a plain CREATE INDEX elsewhere."""
-
-    atomic = False
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
-        return None
 
 
 class Migration(migrations.Migration):

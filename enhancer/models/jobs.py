@@ -366,7 +366,9 @@ class Job(models.Model):
             models.Index(fields=["team", "status"]),
             models.Index(fields=["team", "updated_at"]),
             models.Index(fields=["status", "provider", "created_at"]),
-            models.Index(fields=["team", "original"]),
+            # A stored original's versions, and a tile's earlier runs. With the parent, the
+            # gallery counts its cards (tiles aside) from the index alone.
+            models.Index(fields=["team", "original", "parent"], name="job_versions"),
             # A file's other versions in the team (provenance.records.versions, the job page).
             models.Index(fields=["team", "original_sha256"]),
             # Results whose automatic checks are still to come: a handful at any time, which

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from enhancer.cards import cards_of
 from enhancer.fragments import Remembered
-from enhancer.gallery_query import GalleryQuery
+from enhancer.gallery_query import Filters, GalleryQuery
 from enhancer.models import AuditEvent, Job, Membership
 from enhancer.team_forms import GalleryFilterForm
 from enhancer.teams import current_membership, require_membership
@@ -46,7 +46,8 @@ def gallery(request: HttpRequest) -> HttpResponse:
     if membership is None:
         return redirect("team_new")
     form, members, filtered = filter_form(request, membership.team)
-    jobs = GalleryQuery(membership.team_id, form.filters(), newest_only=not filtered)
+    filters = form.filters() if form is not None else Filters()
+    jobs = GalleryQuery(membership.team_id, filters, newest_only=not filtered)
     page = jobs.page(PAGE_SIZE, before=request.GET.get("before"), after=request.GET.get("after"))
     # Filtered, the count can read thousands of rows (a common word in the search): it
     # follows in a request of its own (gallery_count), so the cards never wait for it.
@@ -54,8 +55,8 @@ def gallery(request: HttpRequest) -> HttpResponse:
     count, more = jobs.bounded_count() if counted else (None, False)
     cards = cards_of(page.items)
     context = {
-        "form": form,
-        "filters": "" if request.htmx else filters_html(form, members),
+        "search": request.GET.get("q", ""),
+        "filters": "" if request.htmx else filters_html(request, membership.team, form, members),
         "page": page,
         "count": count,
         "count_is_more": more,
@@ -82,20 +83,27 @@ def gallery_count(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('gallery')}?{with_count(request)}")
     membership = require_membership(request)
     form, _members, filtered = filter_form(request, membership.team)
-    jobs = GalleryQuery(membership.team_id, form.filters(), newest_only=not filtered)
+    filters = form.filters() if form is not None else Filters()
+    jobs = GalleryQuery(membership.team_id, filters, newest_only=not filtered)
     count, more = jobs.bounded_count()
     context = {"count": count, "count_is_more": more, "filtered": filtered}
     return render(request, "gallery.html#count", context)
 
 
-def filter_form(request: HttpRequest, team) -> tuple[GalleryFilterForm, list[tuple], bool]:
-    """The filters sent, the team's members (read once: the select's options and part of the
-    remembered fields' key), and whether any filter is in use."""
-    form = GalleryFilterForm(request.GET, team=team)
+def filter_form(request: HttpRequest, team) -> tuple[GalleryFilterForm | None, list[tuple], bool]:
+    """The form of the filters sent (None when no filter is in use: the plain gallery, its
+    most asked-for page, is spared building and cleaning a form that would find nothing), the
+    team's members (read once: the select's options and part of the remembered fields' key),
+    and whether any filter is in use."""
     members = team_members(team.pk)
-    form.fields["member"].choices = [("", form.fields["member"].empty_label), *members]
     filtered = any(value for name, value in request.GET.items() if name not in NOT_FILTERS)
-    return form, members, filtered
+    return (bound_form(request, team, members) if filtered else None), members, filtered
+
+
+def bound_form(request: HttpRequest, team, members: list[tuple]) -> GalleryFilterForm:
+    form = GalleryFilterForm(request.GET, team=team)
+    form.fields["member"].choices = [("", form.fields["member"].empty_label), *members]
+    return form
 
 
 def filters_query(request: HttpRequest) -> str:
@@ -134,17 +142,24 @@ _filters = Remembered(500)
 FILTER_FIELDS = ("member", "status", "scale", "date_from", "date_to")
 
 
-def filters_html(form: GalleryFilterForm, members: list[tuple]) -> SafeString:
+def filters_html(
+    request: HttpRequest, team, form: GalleryFilterForm | None, members: list[tuple]
+) -> SafeString:
     """The filter fields' HTML, remembered under all it shows: the options (the team's
     members), the values sent and their errors (rendering Django's widgets cost a quarter
-    of the page)."""
+    of the page). Without a form no filter is in use: every value is empty, with no error."""
+    errors = form.errors if form is not None else {}
     key = (
         tuple(members),
-        tuple(form.data.get(name, "") for name in FILTER_FIELDS),
-        tuple((name, tuple(form.errors.get(name, ()))) for name in FILTER_FIELDS),
+        tuple(request.GET.get(name, "") for name in FILTER_FIELDS),
+        tuple((name, tuple(errors.get(name, ()))) for name in FILTER_FIELDS),
     )
-    template = get_template("partials/gallery_filters.html")
-    return _filters.get(key, lambda: template.render({"form": form}))
+
+    def render() -> str:
+        shown = form if form is not None else bound_form(request, team, members)
+        return get_template("partials/gallery_filters.html").render({"form": shown})
+
+    return _filters.get(key, render)
 
 
 def with_versions(jobs, *, newest_only: bool):
