@@ -195,8 +195,16 @@ DATABASES = {
 # A reused PostgreSQL connection that served a request less than this many seconds ago is not
 # pinged again before the next one (detailer_site/postgresql/base.py); 0 pings every time.
 DATABASE_HEALTH_CHECK_IDLE = env_float("DATABASE_HEALTH_CHECK_IDLE", 1.0)
+# The poll's statements are kept prepared on each PostgreSQL connection (enhancer/prepared.py);
+# 0 for a connection pooler that cannot keep prepared statements (PgBouncer before 1.21, or in
+# transaction mode without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "detailer_site.postgresql"
+    if DATABASE_PREPARED_STATEMENTS:
+        # psycopg's threshold; only the server-binding cursors of enhancer/prepared.py use it
+        # (Django's own cursors bind on the client and never prepare).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

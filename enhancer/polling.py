@@ -26,8 +26,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from enhancer.fragments import Remembered
 from enhancer.models import Job, Membership
 from enhancer.models.jobs import CHECK_WAIT
+from enhancer.prepared import prepared_cursor
 
 
 @dataclass(frozen=True)
@@ -77,22 +79,29 @@ def state_sql(kind: str, shown_count: int) -> str:
         scope += " AND j.batch_id = %s"
     elif kind == "shown":
         scope += f" AND j.id IN ({', '.join(['%s'] * shown_count)})" if shown_count else " AND 0=1"
-    statuses = ", ".join(["%s"] * len(Job.PENDING_STATUSES))
-    # Each EXISTS is one probe of the (team, updated_at) or (team, status) index, stopping at
-    # the first row. Pending and just checked are two EXISTS, not one with an OR: PostgreSQL
-    # plans such an OR as a scan of the table in storage order, and a team's running jobs are
-    # its newest rows, at the end of it (a million rows read on every poll).
+    jobs = f"FROM {job} j WHERE j.team_id = m.team_id{scope}"
+    # Each test is one probe of an index, stopping at the first row. Pending and just checked
+    # are two tests, not one with an OR: PostgreSQL plans such an OR as a scan of the table in
+    # storage order, and a team's running jobs are its newest rows, at the end of it (a million
+    # rows read on every poll).
+    #
+    # The statement is prepared (enhancer/prepared.py), and after a few runs PostgreSQL plans
+    # it once for any values: so nothing may depend on a value's selectivity. The statuses are
+    # written out (constants, matched against the column's statistics, and the
+    # job_awaiting_check index's condition); a team's newest change is its first row in the
+    # (team, updated_at) index, compared after, since "updated after a parameter" planned for
+    # any value became a scan of the whole table.
+    if kind == "team":
+        changed = f"(SELECT j.updated_at {jobs} ORDER BY j.updated_at DESC LIMIT 1) > %s"
+    else:  # a few jobs by id or batch: "updated after" is tested on those few rows
+        changed = f"EXISTS (SELECT 1 {jobs} AND j.updated_at > %s)"
+    pending = ", ".join(f"'{status.value}'" for status in Job.PENDING_STATUSES)
+    succeeded = Job.Status.SUCCEEDED.value
     return (
-        "SELECT "  # noqa: S608  (table names from the models; every value is a parameter)
-        f"EXISTS (SELECT 1 FROM {job} j WHERE j.team_id = m.team_id{scope}"
-        " AND j.updated_at > %s), "
-        f"EXISTS (SELECT 1 FROM {job} j WHERE j.team_id = m.team_id{scope}"
-        f" AND j.status IN ({statuses}))"
-        f" OR EXISTS (SELECT 1 FROM {job} j WHERE j.team_id = m.team_id{scope}"
-        # Written out, not a parameter, so that it matches the job_awaiting_check index's
-        # condition on any driver.
-        f" AND j.status = '{Job.Status.SUCCEEDED.value}' AND j.checked_at IS NULL"
-        " AND j.finished_at > %s),"
+        f"SELECT {changed}, "  # noqa: S608  (table names and statuses from the models; every value is a parameter)
+        f"EXISTS (SELECT 1 {jobs} AND j.status IN ({pending}))"
+        f" OR (SELECT MAX(j.finished_at) {jobs}"
+        f" AND j.status = '{succeeded}' AND j.checked_at IS NULL) > %s,"
         " u.password, u.is_active "
         f"FROM {member} m JOIN {user} u ON u.id = m.user_id"
         " WHERE m.user_id = %s AND m.team_id = %s"
@@ -111,7 +120,6 @@ def poll_state(user_id: int, team_id: int, since: datetime, scope: Scope) -> Pol
         *scope_params,
         connection.ops.adapt_datetimefield_value(since),
         *scope_params,
-        *(status.value for status in Job.PENDING_STATUSES),  # plain str for every driver
         *scope_params,
         # Just succeeded, its automatic checks still to come (Job.awaiting_check): followed
         # too, so a check's warning appears without a reload.
@@ -119,7 +127,7 @@ def poll_state(user_id: int, team_id: int, since: datetime, scope: Scope) -> Pol
         user_id,
         team_id,
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(state_sql(scope.kind, len(scope.shown)), params)
         row = cursor.fetchone()
     if row is None:
@@ -155,5 +163,14 @@ def session_verified(request: HttpRequest, state: PollState) -> bool:
     if not state.is_active:
         return False
     session_hash = request.session.get(HASH_SESSION_KEY)
-    expected = get_user_model()(password=state.password).get_session_auth_hash()
+    expected = _auth_hashes.get_value(state.password, lambda: session_auth_hash(state.password))
     return bool(session_hash) and constant_time_compare(session_hash, expected)
+
+
+# The session hash of each password hash in use, as Django derives it: remembered under the
+# password hash itself, so a changed password is a new key, never a stale answer.
+_auth_hashes = Remembered(10_000)
+
+
+def session_auth_hash(password: str) -> str:
+    return get_user_model()(password=password).get_session_auth_hash()

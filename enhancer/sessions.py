@@ -13,13 +13,15 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from enhancer.prepared import prepared_cursor
+
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
         model = self.model
         connection = connections[router.db_for_read(model)]
         table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(
                 f"SELECT session_data FROM {table} "  # noqa: S608  (the model's own table)
                 "WHERE session_key = %s AND expire_date > %s",

@@ -112,9 +112,11 @@ def job_updates(request: HttpRequest) -> HttpResponse:
     """
     now = timezone.now()  # taken first: a change during this request is sent again next time
     since = parse_since(request.GET.get("since"))
-    shown = parse_ids(request.GET.getlist("shown"))
     scope_name = request.GET.get("scope", "team")
-    scope = Scope.parse(scope_name, shown)
+    # The shown cards' ids decide what the query reads only for the "shown" scope; otherwise
+    # they are parsed (two dozen UUIDs) only when something changed.
+    shown = parse_ids(request.GET.getlist("shown")) if scope_name == "shown" else None
+    scope = Scope.parse(scope_name, shown or set())
     team_id = request.session.get(SESSION_KEY)
     user_id = claimed_user_id(request)
     state = None
@@ -133,6 +135,8 @@ def job_updates(request: HttpRequest) -> HttpResponse:
     if not state.changed:
         status = 204 if state.pending else HttpResponseStopPolling.status_code
         return HttpResponse(status=status)
+    if shown is None:
+        shown = parse_ids(request.GET.getlist("shown"))
     jobs = scope.filter(Job.objects.filter(team_id=team_id))
     changed = list(
         jobs.filter(updated_at__gt=since).for_cards().order_by("created_at")[:DASHBOARD_SIZE]
