@@ -28,6 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 from enhancer.fragments import Remembered
 from enhancer.models import Job
 from enhancer.models.jobs import CARD_FIELDS, CHECK_WAIT
+from enhancer.prepared import prepared_cursor
 from enhancer.rows import converted
 
 TEMPLATE = "partials/job_card.html"
@@ -204,10 +205,11 @@ def newest_cards(team_id: int, size: int) -> CardList:
         f"SELECT {card_columns(quote)} FROM {quote(Job._meta.db_table)} j"  # noqa: S608  (the models' own tables and columns)
         f" LEFT JOIN {quote(get_user_model()._meta.db_table)} u ON u.id = j.created_by_id"
         " WHERE j.team_id = %s AND j.parent_id IS NULL"
-        " ORDER BY j.created_at DESC, j.id DESC LIMIT %s"
+        f" ORDER BY j.created_at DESC, j.id DESC LIMIT {int(size)}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [team_id, size])
+    # Kept prepared on PostgreSQL (enhancer/prepared.py): the plan is the same for any team.
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, [team_id])
         rows = [CardRow(connection, row) for row in cursor.fetchall()]
     return cards_of(rows)
 

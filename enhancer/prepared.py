@@ -1,11 +1,20 @@
 """Cursors whose statements PostgreSQL keeps prepared on the connection.
 
-The poll's two statements are the product's most frequent. On PostgreSQL, planning its state
-statement took longer than running it; psycopg prepares a statement once it has run five times
-on a connection (its `prepare_threshold`) when the cursor binds its parameters on the server,
-and Django's connections persist between requests, so each connection plans it a few times and
-then only runs it. Everywhere else (SQLite, or with `DATABASE_PREPARED_STATEMENTS=0`, for a
-connection pooler that cannot keep them), a plain cursor.
+The statements every page and every poll runs (the session, the user, the membership, the
+poll's state, the job read, the dashboard's cards and the unfiltered gallery's page) are few
+and always the same. On PostgreSQL, planning them took as long as running them, or longer
+(the poll's state: 0.35 ms against 0.1; the gallery's page: 0.6 ms against 1.0). psycopg
+prepares a statement once it has run five times on a connection (its `prepare_threshold`)
+when the cursor binds its parameters on the server, and Django's connections persist between
+requests, so a connection plans each a few times and then only runs it. PostgreSQL may then
+keep one plan for any values: the statements given here are written so that such a plan is
+still the right one (constants written out, nothing that depends on how common a value is;
+a gallery search, whose plan does, is planned afresh). Everywhere else (SQLite, or with
+`DATABASE_PREPARED_STATEMENTS=0` for a connection pooler that cannot keep them), a plain
+cursor.
+
+Measured with `web_benchmark` at a million jobs, the poll against the bare view, in
+alternating runs: 0.55x and 0.50x prepared, 0.36x and 0.41x not.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from enhancer import rows
 from enhancer.models import Membership, Team
+from enhancer.prepared import prepared_cursor
 
 SESSION_KEY = "current_team_id"
 M = TypeVar("M", bound=models.Model)
@@ -59,7 +60,7 @@ def membership_in(user_id: int, team_id: int) -> Membership | None:
         f" FROM {member} m JOIN {team} t ON t.id = m.team_id"
         " WHERE m.user_id = %s AND m.team_id = %s"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [user_id, team_id])
         row = cursor.fetchone()
     if row is None:

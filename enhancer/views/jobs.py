@@ -28,6 +28,7 @@ from enhancer.links import storage_name_from_source_token
 from enhancer.models import AuditEvent, Batch, Job, ShareLink
 from enhancer.models.jobs import Settings
 from enhancer.net import FetchPolicy, FetchProblem, check_url_without_dns
+from enhancer.prepared import prepared_cursor
 from enhancer.provenance.records import provenance, versions
 from enhancer.quotas import QuotaExceeded
 from enhancer.storage import storage_response
@@ -84,7 +85,7 @@ def team_job(
     connection = connections[router.db_for_read(Job)]
     User = get_user_model()
     pk = Job._meta.pk.get_db_prep_value(job_id, connection)
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(team_job_sql(connection.alias, related=related), [team_id, pk])
         row = cursor.fetchone()
     if row is None:

@@ -128,10 +128,14 @@ class Command(BaseCommand):
         self.say(f"Seeded in {report['seconds_to_seed']} s ({report['vendor']}).")
 
         command = web_command(sys.executable, f"127.0.0.1:{port}", WEB_WORKERS, THREADS)
-        web = subprocess.Popen(  # noqa: S603  (serve's own command line)
-            command, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        # gunicorn's log goes to a file: a pipe nobody reads fills up after a few dozen logged
+        # errors, and then every thread that logs one waits on it forever.
+        self.web_log = data_dir / "gunicorn.log"
+        with self.web_log.open("w") as log:
+            web = subprocess.Popen(  # noqa: S603  (serve's own command line)
+                command, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL,
+                stderr=log, text=True,
+            )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
             self.wait_until_up(web, f"{base}/bench/bare/")
@@ -143,12 +147,29 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 web.kill()
         self.print_table(report, results, jobs, connections, options)
+        self.print_logged_errors()
+
+    def print_logged_errors(self) -> None:
+        """What the site logged as errors while it was measured (the log goes with the run's
+        temporary folder): the first line of each kind, and how often."""
+        kinds: dict[str, int] = {}
+        for line in self.web_log.read_text(errors="replace").splitlines():
+            # Django's "… ERROR django.request: …" and gunicorn's "… [ERROR] …", "[CRITICAL]".
+            marks = (" ERROR ", "[ERROR]", "[CRITICAL]")
+            if any(mark in line for mark in marks) or line.startswith("Traceback"):
+                kind = line.split("] ", 3)[-1] if line.startswith("[") else line
+                kind = kind.split(" ERROR ", 1)[-1][:160]
+                kinds[kind] = kinds.get(kind, 0) + 1
+        if kinds:
+            self.stdout.write("The site logged errors while measured:")
+            for kind, count in sorted(kinds.items(), key=lambda item: -item[1])[:10]:
+                self.stdout.write(f"  {count} x {kind}")
 
     def wait_until_up(self, web: subprocess.Popen, url: str) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if web.poll() is not None:
-                raise CommandError(f"gunicorn stopped:\n{web.stderr.read()[-3000:]}")
+                raise CommandError(f"gunicorn stopped:\n{self.web_log.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (loopback)
                     if answer.status == 200:
