@@ -137,17 +137,19 @@ class GalleryQuery:
             params.append(self._when(local_midnight(filters.date_to + timedelta(days=1))))
         if newest_only:
             # Only the newest version of each stored original (jobs without one stand alone):
-            # the job is the first of its original's jobs, newest first, where newer means
-            # made later, or in the same microsecond with a greater id, so each original has
-            # exactly one newest version. A scalar subquery, not NOT EXISTS over an OR of the
-            # two orders: PostgreSQL planned that anti-join in 0.8 ms of the page's 1.2, and
-            # this in under 0.2, to run in the same time (one probe of the (team, original)
-            # index per card).
-            n_order = f"{self._column('created_at', 'n')} DESC, {self._column('id', 'n')} DESC"
+            # no job of the same original is newer, that is made later, or in the same
+            # microsecond with a greater id, so each original has exactly one newest version.
+            # "Newer" is one row comparison, not an OR of the two orders, which took
+            # PostgreSQL 0.8 ms of the page's 1.2 to plan. (A scalar subquery, "the newest of
+            # its original is this one", planned faster still but hid from the planner how
+            # many jobs pass: with a thousand jobs it sorted all of them, 10 ms.)
+            newer = (
+                f"({self._column('created_at', 'n')}, {self._column('id', 'n')})"
+                f" > ({self._column('created_at')}, {self._column('id')})"
+            )
             where.append(
-                f"({self._column('original')} = '' OR {self._column('id')} ="  # noqa: S608
-                f" (SELECT {self._column('id', 'n')} FROM {self.table} n"
-                f" WHERE {self._same_original()} ORDER BY {n_order} LIMIT 1))"
+                f"NOT EXISTS (SELECT 1 FROM {self.table} n WHERE {self._same_original()}"  # noqa: S608
+                f" AND {self._column('original', 'n')} <> '' AND {newer})"
             )
         return where, params
 

@@ -3,7 +3,7 @@
 The statements every page and every poll runs (the session, the user, the membership, the
 poll's state, the job read, the dashboard's cards and the unfiltered gallery's page) are few
 and always the same. On PostgreSQL, planning them took as long as running them, or longer
-(the poll's state: 0.35 ms against 0.1; the gallery's page: 0.6 ms against 1.0). psycopg
+(the poll's state: 0.35 ms against 0.1; the gallery's page: 0.7 to 0.9 ms against 1.0). psycopg
 prepares a statement once it has run five times on a connection (its `prepare_threshold`)
 when the cursor binds its parameters on the server, and Django's connections persist between
 requests, so a connection plans each a few times and then only runs it. PostgreSQL may then

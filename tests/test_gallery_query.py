@@ -9,6 +9,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from enhancer import keyset
@@ -189,3 +190,22 @@ def test_the_sql_search_is_served_by_trigram_indexes_on_postgresql(team):
         cursor.execute(f"EXPLAIN SELECT 1 FROM enhancer_job j WHERE {condition}", ["%x%", "%x%"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "enhancer_job_title_trgm" in plan and "enhancer_job_original_name_trgm" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared plans")
+def test_the_prepared_unfiltered_pages_stay_the_querysets_pages(team, history):
+    """The unfiltered page is kept prepared (enhancer/prepared.py): from its sixth run on a
+    connection, under a plan PostgreSQL may make once for any values, forced here."""
+    expected = orm_pages(team, Filters(), newest_only=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    try:
+        for _ in range(7):
+            assert sql_pages(team, Filters(), newest_only=True) == expected
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [row[0] for row in cursor.fetchall()]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET plan_cache_mode")
+    assert any("NOT EXISTS" in statement for statement in prepared)
