@@ -195,9 +195,9 @@ DATABASES = {
 # A reused PostgreSQL connection that served a request less than this many seconds ago is not
 # pinged again before the next one (detailer_site/postgresql/base.py); 0 pings every time.
 DATABASE_HEALTH_CHECK_IDLE = env_float("DATABASE_HEALTH_CHECK_IDLE", 1.0)
-# The poll's statements are kept prepared on each PostgreSQL connection (enhancer/prepared.py);
-# 0 for a connection pooler that cannot keep prepared statements (PgBouncer before 1.21, or in
-# transaction mode without max_prepared_statements).
+# The statements every page and poll runs are kept prepared on each PostgreSQL connection
+# (enhancer/prepared.py); 0 for a connection pooler that cannot keep prepared statements
+# (PgBouncer before 1.22, or in transaction mode without max_prepared_statements).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "detailer_site.postgresql"

@@ -130,9 +130,9 @@ class CardRow:
             connection, [fields[i] for i in positions], [raw[i] for i in positions]
         )
         self.status = raw[fields.index(Job._meta.get_field("status"))]
-        # The row as a key: a JSON column may come back as a list (psycopg) and is keyed by
-        # its repr; only those columns are looked at (testing all 25 values of each card
-        # against Hashable cost a tenth of the gallery's Python time).
+        # The row as a key. Only the JSON columns can hold something unhashable (a driver
+        # that decodes them into a list), so only they are looked at: testing all 25 values
+        # of each card against Hashable cost a tenth of the gallery's Python time.
         values = list(raw)
         for position in _json_positions():
             if isinstance(values[position], (list, dict)):

@@ -22,7 +22,7 @@ from enhancer import keyset
 from enhancer.cards import CardRow, card_columns
 from enhancer.models import Job
 from enhancer.models.jobs import local_midnight
-from enhancer.prepared import prepared_cursor
+from enhancer.prepared import plain_cursor, prepared_cursor
 
 
 @dataclass(frozen=True)
@@ -189,10 +189,10 @@ class GalleryQuery:
             f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {int(limit)}"
         )
         # Unfiltered, the page's statement is kept prepared on PostgreSQL (planning it cost
-        # half as much again as running it): its plan is the same for any team and place in
-        # the list. Filtered, a search's plan depends on how common its words are: planned
-        # afresh.
-        cursor_of = prepared_cursor if self.versions_grouped else _plain_cursor
+        # nearly as much as running it): its plan is the same for any team and place in the
+        # list. Filtered, the plan depends on how common the values are (a search's words, a
+        # status): planned afresh.
+        cursor_of = prepared_cursor if self.versions_grouped else plain_cursor
         with cursor_of(self.connection) as db:
             db.execute(sql, [*count_params, *params])
             rows = db.fetchall()
@@ -204,7 +204,3 @@ class GalleryQuery:
             )
             rows = [row[:-1] for row in rows]
         return [CardRow(self.connection, row) for row in rows]
-
-
-def _plain_cursor(connection):
-    return connection.cursor()

@@ -6,9 +6,10 @@ scope shape, no querysets) reads, in one round trip, the user's row, that they a
 member of the team the page shows, and whether any of the page's jobs changed since the last
 answer or are still pending. The user is verified from that row as Django verifies the user of
 a session (`session_verified`: active, and the session's hash of the password), so the poll
-needs no query of its own for the user. Nothing is remembered between requests: a member
-removed from the team is refused on the very next poll on every web host, and a deactivated
-user or a changed password ends the session on the next poll too.
+needs no query of its own for the user. Nothing about access is remembered between requests
+(only the session hash each password hash gives, under that hash): a member removed from the
+team is refused on the very next poll on every web host, and a deactivated user or a changed
+password ends the session on the next poll too.
 """
 
 from __future__ import annotations
@@ -77,8 +78,13 @@ def state_sql(kind: str, shown_count: int) -> str:
     scope = " AND j.parent_id IS NULL"
     if kind == "batch":
         scope += " AND j.batch_id = %s"
+    elif kind == "shown" and not shown_count:
+        scope += " AND 0=1"
+    elif kind == "shown" and connection.vendor == "postgresql":
+        # One array, so one prepared statement whatever the number of cards shown.
+        scope += " AND j.id = ANY(%s)"
     elif kind == "shown":
-        scope += f" AND j.id IN ({', '.join(['%s'] * shown_count)})" if shown_count else " AND 0=1"
+        scope += f" AND j.id IN ({', '.join(['%s'] * shown_count)})"
     jobs = f"FROM {job} j WHERE j.team_id = m.team_id{scope}"
     # Each test is one probe of an index, stopping at the first row. Pending and just checked
     # are two tests, not one with an OR: PostgreSQL plans such an OR as a scan of the table in
@@ -114,8 +120,9 @@ def poll_state(user_id: int, team_id: int, since: datetime, scope: Scope) -> Pol
     scope_params: list = []
     if scope.kind == "batch":
         scope_params = [pk.get_db_prep_value(scope.batch_id, connection)]
-    elif scope.kind == "shown":
-        scope_params = [pk.get_db_prep_value(value, connection) for value in scope.shown]
+    elif scope.kind == "shown" and scope.shown:
+        ids = [pk.get_db_prep_value(value, connection) for value in scope.shown]
+        scope_params = [ids] if connection.vendor == "postgresql" else ids
     params = [
         *scope_params,
         connection.ops.adapt_datetimefield_value(since),
@@ -163,12 +170,14 @@ def session_verified(request: HttpRequest, state: PollState) -> bool:
     if not state.is_active:
         return False
     session_hash = request.session.get(HASH_SESSION_KEY)
-    expected = _auth_hashes.get_value(state.password, lambda: session_auth_hash(state.password))
+    key = (settings.SECRET_KEY, state.password)
+    expected = _auth_hashes.get_value(key, lambda: session_auth_hash(state.password))
     return bool(session_hash) and constant_time_compare(session_hash, expected)
 
 
 # The session hash of each password hash in use, as Django derives it: remembered under the
-# password hash itself, so a changed password is a new key, never a stale answer.
+# password hash itself and the secret key, all it is made from, so a changed password is a new
+# key, never a stale answer.
 _auth_hashes = Remembered(10_000)
 
 

@@ -7,13 +7,15 @@ poll must still see each change, each pending job and each removed member, for e
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from enhancer.models import Batch, Job, Membership
-from tests.conftest import logged_in
+from enhancer.teams import create_team
+from tests.conftest import logged_in, make_user
 from tests.factories import make_job
 from tests.test_poll import poll
 
@@ -78,3 +80,27 @@ def test_statements_are_not_prepared_when_turned_off(team, admin_user_, settings
     for _ in range(RUNS_TO_PREPARE):
         assert poll(client, timezone.now(), shown=[job.id]).status_code == 204
     assert prepared_statements() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_database_closed_is_replaced_before_the_poll_uses_it(settings):
+    """The prepared statements' cursor runs Django's health check first, as its own does:
+    after a PostgreSQL restart the next request gets a new connection, not an error."""
+    settings.DATABASE_HEALTH_CHECK_IDLE = 0  # checked before every request
+    user = make_user("dana")
+    team = create_team(user, "Dana's")
+    job = make_job(team, user, status="processing")
+    client = logged_in(user)
+    client.get(reverse("dashboard"))
+    assert poll(client, timezone.now(), shown=[job.id]).status_code == 204
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    # What Django does when a request starts (its test client leaves it out).
+    connection.health_check_done = False
+    assert poll(client, timezone.now(), shown=[job.id]).status_code == 204
