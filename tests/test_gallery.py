@@ -150,6 +150,11 @@ def test_the_count_stops_at_a_thousand(owner_client, team, admin_user_):
     html = owner_client.get(reverse("gallery")).content.decode()
     assert "More than 1,000 enhancements." in html
 
+    Job.objects.filter(team=team).order_by("created_at").first().delete()
+    html = owner_client.get(reverse("gallery")).content.decode()
+    assert "1,000 enhancements." in html  # exactly the limit: counted, with its separator
+    assert "More than" not in html
+
 
 def test_a_filtered_count_follows_the_page(owner_client, outsider_client, jobs, outsider):
     """Filtered, the count can read thousands of rows: the cards come first, the count in a
